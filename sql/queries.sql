@@ -1,0 +1,39 @@
+-- Ready-made questions for the sqlite3 shell, safe on a live database
+-- (chatd uses WAL: readers never block it, and it never blocks them).
+--
+--   sqlite3 -readonly /var/lib/chatd/chat.db < /usr/local/share/chatd/sql/queries.sql
+--
+-- or paste one at the sqlite3 prompt. Times are UTC.
+
+.headers on
+.mode column
+
+-- The last 20 messages of the lobby, oldest first.
+SELECT time, sender, text
+FROM (SELECT * FROM event_log WHERE type = 'message' AND room = 'lobby'
+      ORDER BY id DESC LIMIT 20)
+ORDER BY id;
+
+-- Who said the most in the last 24 hours, in every room.
+SELECT sender, count(*) AS messages
+FROM events
+WHERE type IN ('message', 'private', 'image')
+  AND ts > (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))
+           - 86400000
+GROUP BY sender ORDER BY messages DESC LIMIT 10;
+
+-- Comings and goings of the last hour, with how many were online after.
+SELECT strftime('%H:%M:%S', ts / 1000.0, 'unixepoch') AS time,
+       type, sender AS nick, text AS reason, online
+FROM events
+WHERE type IN ('join', 'leave')
+  AND ts > (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))
+           - 3600000
+ORDER BY id;
+
+-- Who is online now, and for how long they have been idle (seconds).
+SELECT nick,
+       strftime('%Y-%m-%d %H:%M:%S', created_ms / 1000, 'unixepoch') AS since,
+       (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+        - last_seen_ms) / 1000 AS idle
+FROM sessions WHERE ended_ms IS NULL ORDER BY nick;

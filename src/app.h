@@ -1,0 +1,16 @@
+/*
+ * app: what every handler works with, set up once by main.
+ */
+#ifndef CHATD_APP_H
+#define CHATD_APP_H
+
+#include "conf.h"
+#include "store.h"
+
+struct app {
+	const struct conf	*conf;
+	struct store		*store;
+	int			 stopping;	/* SIGTERM: park no more polls */
+};
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * conn: one FastCGI request in flight, from accept to the last byte out.
+ *
+ * fcgi.c creates a conn once libfcgi has read the request; the handlers
+ * answer it through reply.c, which lands in conn_respond: the answer is
+ * framed as FastCGI records here (libfcgi's own stream buffers are freed
+ * as soon as the request is read, so a waiting poll costs only this small
+ * struct) and written without blocking; what the socket does not take at
+ * once is sent when epoll says it can be. A parked conn (a waiting poll)
+ * watches its socket: nginx closing it means the browser went away.
+ *
+ * A closed conn is not freed at once, since an event for it may still be
+ * in the loop's current batch: conn_reap frees the closed ones between
+ * batches.
+ */
+#ifndef CHATD_CONN_H
+#define CHATD_CONN_H
+
+#include "buf.h"
+#include "loop.h"
+#include "request.h"
+
+enum conn_state {
+	CONN_NEW,		/* being handled */
+	CONN_PARKED,		/* waiting for news: a parked poll */
+	CONN_WRITING,		/* answer partly written */
+	CONN_CLOSED
+};
+
+struct conn;
+typedef void (*conn_gone_fn)(struct conn *, void *);
+
+struct conn {
+	struct loop_io	 io;
+	int		 request_id;
+	enum conn_state	 state;
+	struct request	 req;
+	struct buf	 out;
+	size_t		 out_off;
+	conn_gone_fn	 on_gone;	/* parked: the peer went away */
+	void		*on_gone_arg;
+	struct conn	*next_closed;
+};
+
+struct conn	*conn_new(int, int);
+void		 conn_respond(struct conn *, const char *, size_t);
+void		 conn_park(struct conn *, conn_gone_fn, void *);
+void		 conn_close(struct conn *);
+void		 conn_reap(void);
+int		 conn_count(void);
+void		 conn_encode_records(struct buf *, int, const char *, size_t);
+
+#endif

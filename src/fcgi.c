@@ -1,0 +1,229 @@
+/*
+ * fcgi: listening and accepting with libfcgi (see fcgi.h).
+ *
+ * Only nginx should reach the socket: a peer that can write raw FastCGI
+ * can crash libfcgi (CVE-2025-23016 is only half fixed in Debian 12's
+ * build), so the socket is a unix socket, created with no permissions for
+ * others, then given --socket-mode and --socket-group.
+ */
+#include <errno.h>
+#include <fcgiapp.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "fcgi.h"
+#include "log.h"
+#include "loop.h"
+#include "router.h"
+#include "xmalloc.h"
+
+#define ACCEPT_BATCH	64		/* then let the loop serve others */
+#define DRAIN_LIMIT	(16 << 20)	/* bytes of an oversized body read */
+
+static struct app	*app;
+static struct loop_io	 listen_io = { -1, NULL, 0 };
+
+/* Is something already listening on path? */
+static int
+socket_in_use(const struct sockaddr_un *sa)
+{
+	int	fd, used;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	used = connect(fd, (const struct sockaddr *)sa, sizeof *sa) == 0;
+	close(fd);
+	return used;
+}
+
+/* Give the socket its group and mode; -1 after logging why. */
+static int
+socket_permissions(const struct conf *conf)
+{
+	struct group	*gr;
+
+	if (conf->socket_group != NULL) {
+		if ((gr = getgrnam(conf->socket_group)) == NULL) {
+			log_error("no group %s", conf->socket_group);
+			return -1;
+		}
+		if (chown(conf->socket_path, (uid_t)-1, gr->gr_gid) == -1) {
+			log_error("chown %s: %s", conf->socket_path,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	if (chmod(conf->socket_path, conf->socket_mode) == -1) {
+		log_error("chmod %s: %s", conf->socket_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Create the listening unix socket: refuse if another server is on the
+ * path, replace a stale one. Returns the fd, or -1 after logging why.
+ */
+int
+fcgi_listen(const struct conf *conf)
+{
+	struct sockaddr_un	sa;
+	mode_t			old_mask;
+	int			fd, rc;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	if (strlen(conf->socket_path) >= sizeof sa.sun_path) {
+		log_error("socket path too long: %s", conf->socket_path);
+		return -1;
+	}
+	memcpy(sa.sun_path, conf->socket_path, strlen(conf->socket_path));
+	if (socket_in_use(&sa)) {
+		log_error("%s: another server is listening there",
+		    conf->socket_path);
+		return -1;
+	}
+	unlink(conf->socket_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_error("socket: %s", strerror(errno));
+		return -1;
+	}
+	old_mask = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	umask(old_mask);
+	if (rc == -1 || listen(fd, 4096) == -1) {
+		log_error("listen on %s: %s", conf->socket_path,
+		    strerror(errno));
+		goto close_fd;
+	}
+	if (socket_permissions(conf) == -1)
+		goto close_fd;
+	return fd;
+close_fd:
+	close(fd);
+	return -1;
+}
+
+/* Look up a param, as a copy in the request's pool (or NULL). */
+static const char *
+param(struct request *r, FCGX_Request *fr, const char *name)
+{
+	const char	*v = FCGX_GetParam(name, fr->envp);
+
+	return v ? pool_strndup(r->pool, v, strlen(v)) : NULL;
+}
+
+/*
+ * Read the body to its end, keeping at most max bytes; past that the
+ * request is marked too large and the rest is read and dropped.
+ */
+static void
+read_body(struct request *r, FCGX_Request *fr, size_t max)
+{
+	struct buf	body;
+	char		chunk[8192];
+	size_t		total = 0;
+	int		n;
+
+	buf_init(&body);
+	while ((n = FCGX_GetStr(chunk, sizeof chunk, fr->in)) > 0) {
+		total += (size_t)n;
+		if (total <= max)
+			buf_add(&body, chunk, (size_t)n);
+		else
+			r->body_too_large = 1;
+		if (total > DRAIN_LIMIT)
+			break;
+	}
+	r->body.p = body.len ? pool_strndup(r->pool, body.data, body.len) :
+	    NULL;
+	r->body.len = body.len;
+	buf_free(&body);
+}
+
+/* Turn a request libfcgi has read into a conn, and free libfcgi's part. */
+static struct conn *
+take_request(FCGX_Request *fr)
+{
+	struct conn	*c;
+	struct request	*r;
+	int		 fd = fr->ipcFd, flags;
+
+	c = conn_new(fd, fr->requestId);
+	r = &c->req;
+	r->method = param(r, fr, "REQUEST_METHOD");
+	r->path = param(r, fr, "DOCUMENT_URI");
+	r->query = param(r, fr, "QUERY_STRING");
+	r->content_type = param(r, fr, "CONTENT_TYPE");
+	r->cookie = param(r, fr, "HTTP_COOKIE");
+	r->session_header = param(r, fr, "HTTP_X_CHAT_SESSION");
+	r->csrf_header = param(r, fr, "HTTP_X_CSRF_TOKEN");
+	r->remote_addr = param(r, fr, "REMOTE_ADDR");
+	read_body(r, fr, app->conf->max_body);
+	/* From here on the socket is ours: libfcgi's buffers go. */
+	FCGX_Free(fr, 0);
+	flags = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return c;
+}
+
+/* Accept and handle the requests waiting on the socket. */
+static void
+on_listen(struct loop_io *io, uint32_t events)
+{
+	FCGX_Request	*fr;
+	struct conn	*c;
+	int		 i, rc;
+
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		fr = xcalloc(1, sizeof *fr);
+		FCGX_InitRequest(fr, io->fd, FCGI_FAIL_ACCEPT_ON_INTR);
+		rc = FCGX_Accept_r(fr);
+		if (rc < 0) {
+			if (rc != -EAGAIN && rc != -EWOULDBLOCK &&
+			    rc != -EINTR)
+				log_warn("accept: %s", strerror(-rc));
+			free(fr);
+			return;
+		}
+		c = take_request(fr);
+		free(fr);
+		router_dispatch(app, c);
+	}
+}
+
+/* Serve requests arriving on listen_fd. */
+void
+fcgi_start(struct app *a, int listen_fd)
+{
+	app = a;
+	listen_io.fd = listen_fd;
+	listen_io.fn = on_listen;
+	loop_io_set(&listen_io, EPOLLIN | EPOLLEXCLUSIVE);
+}
+
+/*
+ * Stop accepting: answer what is already queued on the socket (polls are
+ * answered at once by now), then leave the socket to the other workers.
+ */
+void
+fcgi_stop(void)
+{
+	if (listen_io.fd < 0)
+		return;
+	loop_io_set(&listen_io, 0);
+	on_listen(&listen_io, EPOLLIN);
+	close(listen_io.fd);
+	listen_io.fd = -1;
+}

@@ -1,0 +1,165 @@
+/*
+ * h_poll: GET /api/poll (wait for news) and GET /api/history (look back).
+ *
+ * A poll reads the events after its cursor that the caller may see. If
+ * there are some, or it asked not to wait, it is answered at once;
+ * otherwise it is parked in the waiter with poll_answer as the function
+ * that will finish it, with news or with nothing when its time is up.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "handlers.h"
+#include "json.h"
+#include "reply.h"
+#include "session.h"
+#include "validate.h"
+#include "waiter.h"
+
+#define HISTORY_DEFAULT	50
+#define HISTORY_MAX	200
+
+/* Answer a poll: {"cursor": C, "events": [...]}. */
+static void
+poll_answer(struct conn *c, const struct event *const *v, size_t n,
+    int64_t cursor)
+{
+	struct buf	body;
+	size_t		i;
+
+	buf_init(&body);
+	buf_addc(&body, '{');
+	json_key(&body, "cursor");
+	json_int(&body, cursor);
+	buf_addc(&body, ',');
+	json_key(&body, "events");
+	buf_addc(&body, '[');
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addc(&body, ',');
+		event_json(&body, v[i]);
+	}
+	buf_adds(&body, "]}");
+	reply_json(c, &body, NULL);
+	buf_free(&body);
+}
+
+/*
+ * The room argument (default lobby), checked; NULL after answering
+ * bad_room.
+ */
+static const char *
+room_arg(struct conn *c)
+{
+	const struct str	*room;
+	const char		*why;
+
+	if ((room = request_arg(&c->req, "room")) == NULL)
+		return "lobby";
+	if ((why = validate_room(room->p, room->len)) != NULL) {
+		reply_error(c, API_BAD_ROOM, why, NULL);
+		return NULL;
+	}
+	return pool_strndup(c->req.pool, room->p, room->len);
+}
+
+/*
+ * Read an optional integer argument in [min, max] into *out (which holds
+ * the default); -1 after answering bad_request.
+ */
+static int
+int_arg(struct conn *c, const char *name, long long min, long long max,
+    long long *out)
+{
+	const struct str	*s;
+
+	if ((s = request_arg(&c->req, name)) == NULL)
+		return 0;
+	if (request_parse_int(s, min, max, out) == -1) {
+		reply_error(c, API_BAD_REQUEST, name[0] == 's' ?
+		    "since must be a cursor: a whole number, 0 or more" :
+		    name[0] == 't' ? "timeout must be 0 to 60 seconds" :
+		    name[0] == 'l' ? "limit must be 1 to 200" :
+		    "before must be an event id", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* GET /api/poll?since=CURSOR[&room=R][&timeout=S] */
+void
+h_poll(struct app *app, struct conn *c)
+{
+	struct store_session	 s;
+	struct event_list	 events = { NULL, 0, 0 };
+	const struct event	**v;
+	const char		*room;
+	long long		 since = -1, timeout = app->conf->poll_timeout;
+	int64_t			 cursor;
+	size_t			 i;
+
+	if (session_require(app, c, &s) == -1)
+		return;
+	if (request_arg(&c->req, "since") == NULL) {
+		reply_error(c, API_BAD_REQUEST, "since is required (0 at first)",
+		    NULL);
+		return;
+	}
+	if (int_arg(c, "since", 0, INT64_MAX, &since) == -1 ||
+	    int_arg(c, "timeout", 0, WAITER_MAX_TIMEOUT, &timeout) == -1 ||
+	    (room = room_arg(c)) == NULL)
+		return;
+	if (timeout > app->conf->poll_max)
+		timeout = app->conf->poll_max;
+	if (store_poll(app->store, since, room, s.id, WAITER_MAX_EVENTS,
+	    &events, &cursor) != STORE_OK) {
+		reply_error(c, API_UNAVAILABLE, "the store is unavailable",
+		    NULL);
+		return;
+	}
+	if (events.n == 0 && timeout > 0 && !app->stopping) {
+		waiter_park(c, cursor, s.id, room, (int)timeout, poll_answer);
+		return;
+	}
+	v = calloc(events.n ? events.n : 1, sizeof *v);
+	for (i = 0; v != NULL && i < events.n; i++)
+		v[i] = &events.v[i];
+	if (v == NULL)
+		reply_error(c, API_UNAVAILABLE, "out of memory", NULL);
+	else
+		poll_answer(c, v, events.n, cursor);
+	free(v);
+	event_list_clear(&events);
+}
+
+/* GET /api/history?room=R[&before=ID][&limit=N] */
+void
+h_history(struct app *app, struct conn *c)
+{
+	struct store_session	 s;
+	struct event_list	 events = { NULL, 0, 0 };
+	struct buf		 body;
+	const char		*room;
+	long long		 before = INT64_MAX, limit = HISTORY_DEFAULT;
+
+	if (session_require(app, c, &s) == -1)
+		return;
+	if ((room = room_arg(c)) == NULL ||
+	    int_arg(c, "before", 0, INT64_MAX, &before) == -1 ||
+	    int_arg(c, "limit", 1, HISTORY_MAX, &limit) == -1)
+		return;
+	if (store_history(app->store, room, s.id, before, (int)limit,
+	    &events) != STORE_OK) {
+		reply_error(c, API_UNAVAILABLE, "the store is unavailable",
+		    NULL);
+		return;
+	}
+	buf_init(&body);
+	buf_addc(&body, '{');
+	json_key(&body, "events");
+	event_list_json(&body, &events, 0, events.n);
+	buf_addc(&body, '}');
+	reply_json(c, &body, NULL);
+	buf_free(&body);
+	event_list_clear(&events);
+}

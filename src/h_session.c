@@ -1,0 +1,165 @@
+/*
+ * h_session: logging in and out, and who is online.
+ */
+#include <string.h>
+
+#include "handlers.h"
+#include "json.h"
+#include "loop.h"
+#include "reply.h"
+#include "session.h"
+#include "validate.h"
+#include "watch.h"
+
+/* Append "users":[{"nick","since","idle"}...] from the store's list. */
+static void
+users_json(struct buf *b, const struct store_users *u, int64_t now)
+{
+	size_t	i;
+	int64_t	idle;
+
+	json_key(b, "users");
+	buf_addc(b, '[');
+	for (i = 0; i < u->n; i++) {
+		idle = (now - u->v[i].last_seen_ms) / 1000;
+		if (i > 0)
+			buf_addc(b, ',');
+		buf_addc(b, '{');
+		json_key(b, "nick");
+		json_cstring(b, u->v[i].nick);
+		buf_addc(b, ',');
+		json_key(b, "since");
+		json_int(b, u->v[i].since_ms);
+		buf_addc(b, ',');
+		json_key(b, "idle");
+		json_int(b, idle < 0 ? 0 : idle);
+		buf_addc(b, '}');
+	}
+	buf_addc(b, ']');
+}
+
+/* The answer to a login: who, the tokens, the cursor, who is online. */
+static void
+login_json(struct buf *b, const char *nick, const struct session_tokens *t,
+    int64_t cursor, const struct store_users *u, int64_t now)
+{
+	buf_addc(b, '{');
+	json_key(b, "nick");
+	json_cstring(b, nick);
+	buf_addc(b, ',');
+	json_key(b, "session");
+	json_cstring(b, t->token);
+	buf_addc(b, ',');
+	json_key(b, "csrf");
+	json_cstring(b, t->csrf);
+	buf_addc(b, ',');
+	json_key(b, "cursor");
+	json_int(b, cursor);
+	buf_addc(b, ',');
+	users_json(b, u, now);
+	buf_addc(b, '}');
+}
+
+/* POST /api/login: nick. Starts a session and writes its join. */
+void
+h_login(struct app *app, struct conn *c)
+{
+	const struct str	*nick;
+	const char		*why;
+	struct session_tokens	 t;
+	struct store_users	 users;
+	struct buf		 key, body, cookie;
+	enum store_result	 r;
+	int64_t			 sid, cursor, now = loop_wall_ms();
+	char			*nick_z;
+
+	nick = request_arg(&c->req, "nick");
+	if (nick == NULL) {
+		reply_error(c, API_BAD_NICK, "a nick is required", NULL);
+		return;
+	}
+	if ((why = validate_nick(nick->p, nick->len)) != NULL) {
+		reply_error(c, API_BAD_NICK, why, NULL);
+		return;
+	}
+	if (session_new_tokens(&t) == -1) {
+		reply_error(c, API_UNAVAILABLE, "no randomness", NULL);
+		return;
+	}
+	nick_z = pool_strndup(c->req.pool, nick->p, nick->len);
+	buf_init(&key);
+	validate_fold_nick(nick->p, nick->len, &key);
+	r = store_login(app->store, nick_z, key.data, t.hash, t.csrf, now,
+	    &sid, &cursor);
+	buf_free(&key);
+	if (r == STORE_CONFLICT) {
+		reply_error(c, API_NICK_TAKEN, "that nick is taken", NULL);
+		return;
+	}
+	if (r != STORE_OK || store_users(app->store, &users) != STORE_OK) {
+		reply_error(c, API_UNAVAILABLE, "the store is unavailable",
+		    NULL);
+		if (r == STORE_OK)
+			watch_wrote();
+		return;
+	}
+	buf_init(&body);
+	buf_init(&cookie);
+	login_json(&body, nick_z, &t, cursor, &users, now);
+	buf_printf(&cookie, "Set-Cookie: chat_session=%s; Path=/; HttpOnly; "
+	    "SameSite=Strict\r\n", t.token);
+	reply_json(c, &body, cookie.data);
+	buf_free(&body);
+	buf_free(&cookie);
+	store_users_free(&users);
+	watch_wrote();
+}
+
+/* POST /api/logout: ends the session, frees the nick, writes a leave. */
+void
+h_logout(struct app *app, struct conn *c)
+{
+	struct store_session	s;
+	struct buf		body;
+
+	if (session_require_csrf(app, c, &s) == -1)
+		return;
+	if (store_logout(app->store, s.id, loop_wall_ms()) != STORE_OK) {
+		reply_error(c, API_UNAVAILABLE, "the store is unavailable",
+		    NULL);
+		return;
+	}
+	buf_init(&body);
+	buf_adds(&body, "{\"ok\":true}");
+	reply_json(c, &body, "Set-Cookie: chat_session=; Path=/; Max-Age=0; "
+	    "HttpOnly; SameSite=Strict\r\n");
+	buf_free(&body);
+	watch_wrote();
+}
+
+/* GET /api/users: the live sessions. */
+void
+h_users(struct app *app, struct conn *c)
+{
+	struct store_session	s;
+	struct store_users	users;
+	struct buf		body;
+
+	if (session_require(app, c, &s) == -1)
+		return;
+	if (store_users(app->store, &users) != STORE_OK) {
+		reply_error(c, API_UNAVAILABLE, "the store is unavailable",
+		    NULL);
+		return;
+	}
+	buf_init(&body);
+	buf_addc(&body, '{');
+	json_key(&body, "count");
+	json_int(&body, (int64_t)users.n);
+	buf_addc(&body, ',');
+	users_json(&body, &users, loop_wall_ms());
+	buf_addc(&body, '}');
+	reply_json(c, &body, NULL);
+	buf_free(&body);
+	store_users_free(&users);
+}

@@ -1,0 +1,23 @@
+/*
+ * handlers: one function per endpoint of API.md, called by the router
+ * once the method is right. Each answers its conn (through reply.c) or
+ * parks it (a waiting poll, through waiter.c).
+ *
+ *   h_session.c  POST /api/login, POST /api/logout, GET /api/users
+ *   h_send.c     POST /api/send
+ *   h_poll.c     GET /api/poll, GET /api/history
+ */
+#ifndef CHATD_HANDLERS_H
+#define CHATD_HANDLERS_H
+
+#include "app.h"
+#include "conn.h"
+
+void	h_login(struct app *, struct conn *);
+void	h_logout(struct app *, struct conn *);
+void	h_users(struct app *, struct conn *);
+void	h_send(struct app *, struct conn *);
+void	h_poll(struct app *, struct conn *);
+void	h_history(struct app *, struct conn *);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * reply: HTTP answers as API.md defines them, handed to conn to send.
+ *
+ * Every status chatd sends is chosen here, from an error code: handlers
+ * say what went wrong (API_BAD_NICK) and a sentence for people, never a
+ * number. Every JSON answer carries the three headers of API.md.
+ */
+#ifndef CHATD_REPLY_H
+#define CHATD_REPLY_H
+
+#include "buf.h"
+#include "conn.h"
+
+enum api_error {
+	API_BAD_NICK,
+	API_NICK_TAKEN,
+	API_NO_SESSION,
+	API_BAD_CSRF,
+	API_BAD_TEXT,
+	API_BAD_ROOM,
+	API_TOO_LARGE,
+	API_BAD_IMAGE,
+	API_NO_SUCH_USER,
+	API_RATE_LIMITED,
+	API_BAD_REQUEST,
+	API_NOT_FOUND,
+	API_METHOD_NOT_ALLOWED,
+	API_UNAVAILABLE
+};
+
+const char	*reply_error_code(enum api_error);
+int		 reply_error_status(enum api_error);
+void		 reply_json(struct conn *, const struct buf *, const char *);
+void		 reply_error(struct conn *, enum api_error, const char *,
+		    const char *);
+void		 reply_format(struct buf *, int, const char *, const char *,
+		    size_t);
+
+#endif

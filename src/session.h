@@ -1,0 +1,36 @@
+/*
+ * session: who is asking. Tokens, CSRF, and the end of idle sessions.
+ *
+ * A session token is 192 bits from the kernel's random source, given to
+ * the client once at login (cookie chat_session, or the header
+ * X-Chat-Session for clients without cookies); the database keeps only
+ * its SHA-256. Each POST but login must also carry the session's CSRF
+ * token. A request refreshes the session's last-seen time at most every
+ * few seconds, so that polls do not turn into a write each; the reaper
+ * ends sessions idle past --idle-timeout with a "timeout" leave.
+ */
+#ifndef CHATD_SESSION_H
+#define CHATD_SESSION_H
+
+#include "app.h"
+#include "conn.h"
+#include "store.h"
+
+#define SESSION_TOKEN_LEN	32	/* base64url of 24 random bytes */
+#define SESSION_HASH_LEN	64	/* hex SHA-256 */
+#define SESSION_CSRF_LEN	32	/* hex of 16 random bytes */
+
+struct session_tokens {
+	char	token[SESSION_TOKEN_LEN + 1];
+	char	hash[SESSION_HASH_LEN + 1];
+	char	csrf[SESSION_CSRF_LEN + 1];
+};
+
+int	session_new_tokens(struct session_tokens *);
+void	session_hash(const char *, size_t, char[SESSION_HASH_LEN + 1]);
+int	session_require(struct app *, struct conn *, struct store_session *);
+int	session_require_csrf(struct app *, struct conn *,
+	    struct store_session *);
+void	session_reaper_start(struct app *);
+
+#endif

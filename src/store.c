@@ -1,0 +1,759 @@
+/*
+ * store: SQLite behind the verbs of store.h.
+ *
+ * One connection per process, used by the process's one thread; its
+ * statements are prepared once and reset after every use, so no read
+ * transaction outlives a call. Writes take the write lock up front (BEGIN
+ * IMMEDIATE) and wait for it at most busy_timeout: past that, and on a
+ * full disk or an I/O error, the verb says STORE_UNAVAILABLE and nothing
+ * has changed.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+#include "xmalloc.h"
+
+/* The schema files of sql/, in order (schema_sql.c, made by make). */
+extern const char *const schema_sql[];
+extern const int schema_versions;
+
+#define EVENT_COLUMNS "id, ts, type, room, sender, recipient, text, " \
+	"image_id, online, sender_session, recipient_session"
+
+/* API.md's "who sees what" (the same rule as event_visible). */
+#define VISIBLE_TO(room, sid) \
+	"(type IN ('join', 'leave')" \
+	" OR (recipient IS NULL AND type IN ('message', 'image')" \
+	"     AND room = " room ")" \
+	" OR (recipient IS NOT NULL AND " sid " <> 0" \
+	"     AND (sender_session = " sid " OR recipient_session = " sid ")))"
+
+enum stmt_id {
+	S_BEGIN, S_COMMIT, S_ROLLBACK, S_DATA_VERSION, S_MAX_ID, S_LIVE_COUNT,
+	S_NICK_LIVE, S_SESSION_INSERT, S_EVENT_INSERT, S_SESSION_FIND,
+	S_SESSION_TOUCH, S_SESSION_END, S_SESSION_NICK, S_IDLE_LIST,
+	S_CLIENT_ID, S_RATE, S_RECIPIENT, S_USERS, S_POLL, S_HISTORY, S_AFTER,
+	S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_DATA_VERSION] = "PRAGMA data_version",
+	[S_MAX_ID] = "SELECT coalesce(max(id), 0) FROM events",
+	[S_LIVE_COUNT] =
+	    "SELECT count(*) FROM sessions WHERE ended_ms IS NULL",
+	[S_NICK_LIVE] =
+	    "SELECT 1 FROM sessions WHERE nick_key = ?1 AND ended_ms IS NULL",
+	[S_SESSION_INSERT] =
+	    "INSERT INTO sessions (nick, nick_key, token_hash, csrf,"
+	    " created_ms, last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+	[S_EVENT_INSERT] =
+	    "INSERT INTO events (ts, type, room, sender, recipient, text,"
+	    " online, sender_session, recipient_session, client_id)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[S_SESSION_FIND] =
+	    "SELECT id, nick, csrf, created_ms, last_seen_ms FROM sessions"
+	    " WHERE token_hash = ?1 AND ended_ms IS NULL",
+	[S_SESSION_TOUCH] =
+	    "UPDATE sessions SET last_seen_ms = ?2"
+	    " WHERE id = ?1 AND ended_ms IS NULL AND last_seen_ms < ?2",
+	[S_SESSION_END] =
+	    "UPDATE sessions SET ended_ms = ?2, end_reason = ?3"
+	    " WHERE id = ?1 AND ended_ms IS NULL",
+	[S_SESSION_NICK] = "SELECT nick FROM sessions WHERE id = ?1",
+	[S_IDLE_LIST] =
+	    "SELECT id FROM sessions"
+	    " WHERE ended_ms IS NULL AND last_seen_ms < ?1 LIMIT 100",
+	[S_CLIENT_ID] =
+	    "SELECT id FROM events WHERE sender_session = ?1"
+	    " AND client_id = ?2",
+	[S_RATE] =
+	    "SELECT ts FROM events WHERE sender_session = ?1"
+	    " AND type IN ('message', 'private', 'image') AND ts > ?2"
+	    " ORDER BY id DESC LIMIT 1 OFFSET ?3",
+	[S_RECIPIENT] =
+	    "SELECT id, nick FROM sessions"
+	    " WHERE nick_key = ?1 AND ended_ms IS NULL",
+	[S_USERS] =
+	    "SELECT nick, created_ms, last_seen_ms FROM sessions"
+	    " WHERE ended_ms IS NULL ORDER BY nick_key",
+	[S_POLL] =
+	    "SELECT " EVENT_COLUMNS " FROM events"
+	    " WHERE id > ?1 AND id <= ?2 AND " VISIBLE_TO("?3", "?4")
+	    " ORDER BY id LIMIT ?5",
+	[S_HISTORY] =
+	    "SELECT " EVENT_COLUMNS " FROM events"
+	    " WHERE id < ?1 AND " VISIBLE_TO("?2", "?3")
+	    " ORDER BY id DESC LIMIT ?4",
+	[S_AFTER] =
+	    "SELECT " EVENT_COLUMNS " FROM events"
+	    " WHERE id > ?1 ORDER BY id LIMIT ?2",
+};
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*stmt[S_COUNT];
+};
+
+/* Is this SQLite result a passing condition of the store (503)? */
+static enum store_result
+store_failed(struct store *st, int rc, const char *what)
+{
+	log_warn("store: %s: %s", what, sqlite3_errmsg(st->db));
+	(void)rc;
+	return STORE_UNAVAILABLE;
+}
+
+/* The statement id, reset and with its bindings cleared. */
+static sqlite3_stmt *
+stmt(struct store *st, enum stmt_id id)
+{
+	sqlite3_stmt	*s = st->stmt[id];
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+/* Run a statement that returns no rows (or whose rows do not matter). */
+static int
+exec_stmt(struct store *st, enum stmt_id id)
+{
+	sqlite3_stmt	*s = stmt(st, id);
+	int		 rc;
+
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? SQLITE_DONE : rc;
+}
+
+/* Run a one-integer query; -1 on error. */
+static int64_t
+query_int(struct store *st, enum stmt_id id)
+{
+	sqlite3_stmt	*s = stmt(st, id);
+	int64_t		 v = -1;
+
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return v;
+}
+
+static enum store_result
+begin(struct store *st)
+{
+	int	rc;
+
+	rc = exec_stmt(st, S_BEGIN);
+	if (rc != SQLITE_DONE)
+		return store_failed(st, rc, "begin");
+	return STORE_OK;
+}
+
+static enum store_result
+commit(struct store *st)
+{
+	int	rc;
+
+	rc = exec_stmt(st, S_COMMIT);
+	if (rc != SQLITE_DONE) {
+		store_failed(st, rc, "commit");
+		exec_stmt(st, S_ROLLBACK);
+		return STORE_UNAVAILABLE;
+	}
+	return STORE_OK;
+}
+
+/* Undo the open transaction and pass on why. */
+static enum store_result
+rollback(struct store *st, enum store_result why)
+{
+	exec_stmt(st, S_ROLLBACK);
+	return why;
+}
+
+/* Bring the schema up to date: apply the sql/ files it has not had. */
+static int
+store_migrate(struct store *st)
+{
+	sqlite3_stmt	*s;
+	char		*err = NULL, pragma[64];
+	int		 version = 0, v;
+
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &err) != 0)
+		goto fail;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (version > schema_versions) {
+		log_error("store: the database has schema version %d, newer "
+		    "than this chatd knows (%d)", version, schema_versions);
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	for (v = version; v < schema_versions; v++) {
+		log_info("store: applying schema version %d", v + 1);
+		if (sqlite3_exec(st->db, schema_sql[v], NULL, NULL, &err) != 0)
+			goto fail;
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d",
+		    v + 1);
+		if (sqlite3_exec(st->db, pragma, NULL, NULL, &err) != 0)
+			goto fail;
+	}
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, &err) != 0)
+		goto fail;
+	return 0;
+fail:
+	log_error("store: schema: %s", err ? err : sqlite3_errmsg(st->db));
+	sqlite3_free(err);
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/*
+ * Open (creating if needed) the database at path in WAL mode, apply the
+ * schema, prepare the statements. NULL after logging why.
+ */
+struct store *
+store_open(const char *path, int sync_full, int busy_timeout_ms)
+{
+	struct store	*st;
+	char		*err = NULL;
+	int		 i;
+
+	st = xcalloc(1, sizeof *st);
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		log_error("store: cannot open %s: %s", path,
+		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, busy_timeout_ms);
+	sqlite3_extended_result_codes(st->db, 0);
+	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL, NULL,
+	    &err) != SQLITE_OK ||
+	    sqlite3_exec(st->db, sync_full ? "PRAGMA synchronous = FULL" :
+	    "PRAGMA synchronous = NORMAL", NULL, NULL, &err) != SQLITE_OK) {
+		log_error("store: %s: %s", path, err);
+		sqlite3_free(err);
+		goto fail;
+	}
+	if (store_migrate(st) == -1)
+		goto fail;
+	for (i = 0; i < S_COUNT; i++) {
+		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) != SQLITE_OK) {
+			log_error("store: preparing \"%s\": %s", stmt_sql[i],
+			    sqlite3_errmsg(st->db));
+			goto fail;
+		}
+	}
+	return st;
+fail:
+	store_close(st);
+	return NULL;
+}
+
+void
+store_close(struct store *st)
+{
+	int	i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+/* Changes when another connection commits (-1 on error). */
+int64_t
+store_data_version(struct store *st)
+{
+	return query_int(st, S_DATA_VERSION);
+}
+
+/* The newest event id, 0 for an empty log, -1 on error. */
+int64_t
+store_max_id(struct store *st)
+{
+	return query_int(st, S_MAX_ID);
+}
+
+/* Insert a join or leave event for session sid, inside a transaction. */
+static int
+insert_presence(struct store *st, const char *type, const char *nick,
+    const char *text, int64_t sid, int64_t now)
+{
+	sqlite3_stmt	*s;
+	int64_t		 online;
+	int		 rc;
+
+	online = query_int(st, S_LIVE_COUNT);
+	if (online < 0)
+		return SQLITE_ERROR;
+	s = stmt(st, S_EVENT_INSERT);
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_text(s, 2, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, nick, -1, SQLITE_STATIC);
+	if (text != NULL)
+		sqlite3_bind_text(s, 6, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, online);
+	sqlite3_bind_int64(s, 8, sid);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc;
+}
+
+/*
+ * Start a session for nick (its folded key, the token's hash and the CSRF
+ * token given) and write its join. Sets *sid and *cursor, the newest id
+ * before the join. STORE_CONFLICT if a live session has the nick.
+ */
+enum store_result
+store_login(struct store *st, const char *nick, const char *nick_key,
+    const char *token_hash, const char *csrf, int64_t now, int64_t *sid,
+    int64_t *cursor)
+{
+	sqlite3_stmt		*s;
+	enum store_result	 r;
+	int			 rc;
+
+	if ((r = begin(st)) != STORE_OK)
+		return r;
+	s = stmt(st, S_NICK_LIVE);
+	sqlite3_bind_text(s, 1, nick_key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return rollback(st, STORE_CONFLICT);
+	if (rc != SQLITE_DONE)
+		return rollback(st, store_failed(st, rc, "login"));
+	if ((*cursor = store_max_id(st)) < 0)
+		return rollback(st, store_failed(st, SQLITE_ERROR, "login"));
+	s = stmt(st, S_SESSION_INSERT);
+	sqlite3_bind_text(s, 1, nick, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, nick_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, token_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, csrf, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, now);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return rollback(st, store_failed(st, rc, "login"));
+	*sid = sqlite3_last_insert_rowid(st->db);
+	rc = insert_presence(st, "join", nick, NULL, *sid, now);
+	if (rc != SQLITE_DONE)
+		return rollback(st, store_failed(st, rc, "join"));
+	return commit(st);
+}
+
+/* The live session whose token hashes to token_hash. */
+enum store_result
+store_session_find(struct store *st, const char *token_hash,
+    struct store_session *out)
+{
+	sqlite3_stmt		*s;
+	enum store_result	 r = STORE_NOT_FOUND;
+	int			 rc;
+
+	s = stmt(st, S_SESSION_FIND);
+	sqlite3_bind_text(s, 1, token_hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(s, 0);
+		snprintf(out->nick, sizeof out->nick, "%s",
+		    (const char *)sqlite3_column_text(s, 1));
+		snprintf(out->csrf, sizeof out->csrf, "%s",
+		    (const char *)sqlite3_column_text(s, 2));
+		out->created_ms = sqlite3_column_int64(s, 3);
+		out->last_seen_ms = sqlite3_column_int64(s, 4);
+		r = STORE_OK;
+	} else if (rc != SQLITE_DONE)
+		r = store_failed(st, rc, "session");
+	sqlite3_reset(s);
+	return r;
+}
+
+/* Record that session sid made a request at now. */
+enum store_result
+store_session_touch(struct store *st, int64_t sid, int64_t now)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	s = stmt(st, S_SESSION_TOUCH);
+	sqlite3_bind_int64(s, 1, sid);
+	sqlite3_bind_int64(s, 2, now);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? STORE_OK : store_failed(st, rc, "touch");
+}
+
+/*
+ * End session sid for reason ("logout", "timeout") and write its leave,
+ * unless it has ended already (then nothing is written). Inside a
+ * transaction.
+ */
+static int
+end_session(struct store *st, int64_t sid, const char *reason, int64_t now)
+{
+	sqlite3_stmt	*s;
+	char		*nick;
+	int		 rc;
+
+	s = stmt(st, S_SESSION_END);
+	sqlite3_bind_int64(s, 1, sid);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE || sqlite3_changes(st->db) == 0)
+		return rc;
+	s = stmt(st, S_SESSION_NICK);
+	sqlite3_bind_int64(s, 1, sid);
+	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return rc;
+	}
+	nick = xstrdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	rc = insert_presence(st, "leave", nick, reason, sid, now);
+	free(nick);
+	return rc;
+}
+
+/* End session sid by logout, writing its leave. */
+enum store_result
+store_logout(struct store *st, int64_t sid, int64_t now)
+{
+	enum store_result	r;
+	int			rc;
+
+	if ((r = begin(st)) != STORE_OK)
+		return r;
+	rc = end_session(st, sid, "logout", now);
+	if (rc != SQLITE_DONE)
+		return rollback(st, store_failed(st, rc, "logout"));
+	return commit(st);
+}
+
+/*
+ * End the sessions idle since before now - idle_ms, each with one leave
+ * "timeout". Safe to run from every process at once: a session ends in
+ * the transaction that writes its leave, so it is ended exactly once.
+ */
+enum store_result
+store_reap_idle(struct store *st, int64_t now, int64_t idle_ms, int *ended)
+{
+	sqlite3_stmt		*s;
+	enum store_result	 r;
+	int64_t			 ids[100];
+	int			 n = 0, i, rc;
+
+	*ended = 0;
+	/* Look first without the write lock: usually nobody is idle. */
+	s = stmt(st, S_IDLE_LIST);
+	sqlite3_bind_int64(s, 1, now - idle_ms);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		return STORE_OK;
+	if (rc != SQLITE_ROW)
+		return store_failed(st, rc, "idle");
+	if ((r = begin(st)) != STORE_OK)
+		return r;
+	s = stmt(st, S_IDLE_LIST);
+	sqlite3_bind_int64(s, 1, now - idle_ms);
+	while (n < 100 && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	for (i = 0; i < n; i++) {
+		rc = end_session(st, ids[i], "timeout", now);
+		if (rc != SQLITE_DONE)
+			return rollback(st, store_failed(st, rc, "timeout"));
+	}
+	*ended = n;
+	return commit(st);
+}
+
+/* The id of the session's earlier send with this client_id, or 0. */
+static int64_t
+find_client_id(struct store *st, const struct store_send *m)
+{
+	sqlite3_stmt	*s;
+	int64_t		 id = 0;
+
+	if (m->client_id == NULL)
+		return 0;
+	s = stmt(st, S_CLIENT_ID);
+	sqlite3_bind_int64(s, 1, m->session);
+	sqlite3_bind_text(s, 2, m->client_id, (int)m->client_id_len,
+	    SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return id;
+}
+
+/*
+ * If the session has sent rate_count times within the window, the ms
+ * until the oldest of those leaves it; else 0.
+ */
+static int64_t
+rate_wait(struct store *st, const struct store_send *m)
+{
+	sqlite3_stmt	*s;
+	int64_t		 wait = 0;
+
+	s = stmt(st, S_RATE);
+	sqlite3_bind_int64(s, 1, m->session);
+	sqlite3_bind_int64(s, 2, m->now_ms - m->rate_window_ms);
+	sqlite3_bind_int(s, 3, m->rate_count - 1);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		wait = sqlite3_column_int64(s, 0) + m->rate_window_ms -
+		    m->now_ms;
+		if (wait < 1)
+			wait = 1;
+	}
+	sqlite3_reset(s);
+	return wait;
+}
+
+/* The live session of the folded nick key: its id and nick. */
+static int64_t
+find_recipient(struct store *st, const char *key, char **nick)
+{
+	sqlite3_stmt	*s;
+	int64_t		 id = 0;
+
+	s = stmt(st, S_RECIPIENT);
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		id = sqlite3_column_int64(s, 0);
+		*nick = xstrdup((const char *)sqlite3_column_text(s, 1));
+	}
+	sqlite3_reset(s);
+	return id;
+}
+
+static int
+insert_message(struct store *st, const struct store_send *m,
+    const char *to, int64_t to_sid)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	s = stmt(st, S_EVENT_INSERT);
+	sqlite3_bind_int64(s, 1, m->now_ms);
+	sqlite3_bind_text(s, 2, to ? "private" : "message", -1, SQLITE_STATIC);
+	if (to == NULL)
+		sqlite3_bind_text(s, 3, m->room, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, m->from, -1, SQLITE_STATIC);
+	if (to != NULL) {
+		sqlite3_bind_text(s, 5, to, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 9, to_sid);
+	}
+	sqlite3_bind_text(s, 6, m->text, (int)m->text_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 8, m->session);
+	if (m->client_id != NULL)
+		sqlite3_bind_text(s, 10, m->client_id, (int)m->client_id_len,
+		    SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc;
+}
+
+/*
+ * Write a message (or a private one, if m->to is set). Sets *id; a send
+ * whose client_id was seen before writes nothing and gives the first id.
+ * STORE_LIMITED (with *retry_ms) over the rate, STORE_NOT_FOUND if the
+ * recipient is not online.
+ */
+enum store_result
+store_send(struct store *st, const struct store_send *m, int64_t *id,
+    int64_t *retry_ms)
+{
+	enum store_result	 r;
+	char			*to = NULL;
+	int64_t			 to_sid = 0;
+	int			 rc;
+
+	if ((r = begin(st)) != STORE_OK)
+		return r;
+	if ((*id = find_client_id(st, m)) > 0)
+		return rollback(st, STORE_OK);
+	if ((*retry_ms = rate_wait(st, m)) > 0)
+		return rollback(st, STORE_LIMITED);
+	if (m->to != NULL &&
+	    (to_sid = find_recipient(st, m->to_key, &to)) == 0)
+		return rollback(st, STORE_NOT_FOUND);
+	rc = insert_message(st, m, to, to_sid);
+	free(to);
+	if (rc != SQLITE_DONE)
+		return rollback(st, store_failed(st, rc, "send"));
+	*id = sqlite3_last_insert_rowid(st->db);
+	return commit(st);
+}
+
+/* The live sessions, by nick. Free with store_users_free. */
+enum store_result
+store_users(struct store *st, struct store_users *out)
+{
+	sqlite3_stmt	*s;
+	size_t		 cap = 0;
+	int		 rc;
+
+	memset(out, 0, sizeof *out);
+	s = stmt(st, S_USERS);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (out->n == cap) {
+			cap = cap ? cap * 2 : 16;
+			out->v = xrealloc(out->v, cap * sizeof *out->v);
+		}
+		out->v[out->n].nick =
+		    xstrdup((const char *)sqlite3_column_text(s, 0));
+		out->v[out->n].since_ms = sqlite3_column_int64(s, 1);
+		out->v[out->n].last_seen_ms = sqlite3_column_int64(s, 2);
+		out->n++;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_users_free(out);
+		return store_failed(st, rc, "users");
+	}
+	return STORE_OK;
+}
+
+void
+store_users_free(struct store_users *u)
+{
+	size_t	i;
+
+	for (i = 0; i < u->n; i++)
+		free(u->v[i].nick);
+	free(u->v);
+	memset(u, 0, sizeof *u);
+}
+
+static char *
+column_strdup(sqlite3_stmt *s, int col)
+{
+	const unsigned char	*t;
+
+	t = sqlite3_column_text(s, col);
+	return t ? xstrndup((const char *)t,
+	    (size_t)sqlite3_column_bytes(s, col)) : NULL;
+}
+
+/* Append the rows of s (EVENT_COLUMNS) to out; the step result. */
+static int
+read_events(sqlite3_stmt *s, struct event_list *out)
+{
+	struct event	*e;
+	int		 rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		e = event_list_push(out);
+		e->id = sqlite3_column_int64(s, 0);
+		e->ts = sqlite3_column_int64(s, 1);
+		e->type = column_strdup(s, 2);
+		e->room = column_strdup(s, 3);
+		e->from = column_strdup(s, 4);
+		e->to = column_strdup(s, 5);
+		e->text = column_strdup(s, 6);
+		e->image = sqlite3_column_int64(s, 7);
+		if (sqlite3_column_type(s, 8) != SQLITE_NULL)
+			e->online = sqlite3_column_int64(s, 8);
+		e->sender_session = sqlite3_column_int64(s, 9);
+		e->recipient_session = sqlite3_column_int64(s, 10);
+		if (e->type == NULL)
+			e->type = xstrdup("message");
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+/*
+ * The events after since that session sid may see in room, at most limit,
+ * ascending. *cursor is where the next poll starts: the last event read
+ * if the limit cut the list, else the newest event of the log.
+ */
+enum store_result
+store_poll(struct store *st, int64_t since, const char *room, int64_t sid,
+    int limit, struct event_list *out, int64_t *cursor)
+{
+	sqlite3_stmt	*s;
+	int64_t		 max;
+	int		 rc;
+
+	/* Rows up to max are all committed: no later commit goes below. */
+	if ((max = store_max_id(st)) < 0)
+		return store_failed(st, SQLITE_ERROR, "poll");
+	s = stmt(st, S_POLL);
+	sqlite3_bind_int64(s, 1, since);
+	sqlite3_bind_int64(s, 2, max);
+	sqlite3_bind_text(s, 3, room, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, sid);
+	sqlite3_bind_int(s, 5, limit);
+	rc = read_events(s, out);
+	if (rc != SQLITE_DONE)
+		return store_failed(st, rc, "poll");
+	if (out->n == (size_t)limit)
+		*cursor = out->v[out->n - 1].id;
+	else
+		*cursor = max > since ? max : since;
+	return STORE_OK;
+}
+
+/* The newest limit events below before that a poll of room would show. */
+enum store_result
+store_history(struct store *st, const char *room, int64_t sid,
+    int64_t before, int limit, struct event_list *out)
+{
+	sqlite3_stmt	*s;
+	struct event	 tmp;
+	size_t		 i;
+	int		 rc;
+
+	s = stmt(st, S_HISTORY);
+	sqlite3_bind_int64(s, 1, before);
+	sqlite3_bind_text(s, 2, room, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, sid);
+	sqlite3_bind_int(s, 4, limit);
+	rc = read_events(s, out);
+	if (rc != SQLITE_DONE)
+		return store_failed(st, rc, "history");
+	for (i = 0; i < out->n / 2; i++) {	/* newest first -> oldest */
+		tmp = out->v[i];
+		out->v[i] = out->v[out->n - 1 - i];
+		out->v[out->n - 1 - i] = tmp;
+	}
+	return STORE_OK;
+}
+
+/* Every event after id after, at most limit, ascending: for the waiter. */
+enum store_result
+store_read_after(struct store *st, int64_t after, int limit,
+    struct event_list *out)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	s = stmt(st, S_AFTER);
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int(s, 2, limit);
+	rc = read_events(s, out);
+	return rc == SQLITE_DONE ? STORE_OK : store_failed(st, rc, "read");
+}

@@ -1,0 +1,88 @@
+/*
+ * store: the SQLite event log and sessions, behind one small interface.
+ *
+ * Everything durable goes through here: each verb is one transaction, and
+ * the result says what happened in words the handlers map to API errors.
+ * Nothing here holds a read transaction open between calls (an open
+ * reader would stop WAL checkpoints), and every write is BEGIN IMMEDIATE,
+ * so that several chatd processes, and the sqlite3 shell, can share one
+ * database file. The SQL is plain enough for PostgreSQL, where the log may
+ * move once it must outgrow one machine (DESIGN.md).
+ */
+#ifndef CHATD_STORE_H
+#define CHATD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+enum store_result {
+	STORE_OK,
+	STORE_NOT_FOUND,	/* no such session / user */
+	STORE_CONFLICT,		/* the nick is taken */
+	STORE_LIMITED,		/* over the send rate */
+	STORE_UNAVAILABLE	/* locked past the timeout, disk full, I/O */
+};
+
+struct store;
+
+struct store_session {
+	int64_t	id;
+	char	nick[128];
+	char	csrf[72];
+	int64_t	created_ms;
+	int64_t	last_seen_ms;
+};
+
+struct store_user {
+	char	*nick;
+	int64_t	 since_ms;
+	int64_t	 last_seen_ms;
+};
+
+struct store_users {
+	struct store_user	*v;
+	size_t			 n;
+};
+
+/* What a send writes: a message, a private message or (later) an image. */
+struct store_send {
+	int64_t		 session;
+	const char	*from;
+	const char	*room;			/* NULL when to is set */
+	const char	*to;			/* recipient nick, or NULL */
+	const char	*to_key;		/* its folded form */
+	const char	*text;
+	size_t		 text_len;
+	const char	*client_id;		/* NULL if none */
+	size_t		 client_id_len;
+	int		 rate_count;		/* so many sends ... */
+	int64_t		 rate_window_ms;	/* ... per this long */
+	int64_t		 now_ms;
+};
+
+struct store	*store_open(const char *, int, int);
+void		 store_close(struct store *);
+int64_t		 store_data_version(struct store *);
+int64_t		 store_max_id(struct store *);
+
+enum store_result store_login(struct store *, const char *, const char *,
+		    const char *, const char *, int64_t, int64_t *, int64_t *);
+enum store_result store_session_find(struct store *, const char *,
+		    struct store_session *);
+enum store_result store_session_touch(struct store *, int64_t, int64_t);
+enum store_result store_logout(struct store *, int64_t, int64_t);
+enum store_result store_reap_idle(struct store *, int64_t, int64_t, int *);
+enum store_result store_send(struct store *, const struct store_send *,
+		    int64_t *, int64_t *);
+enum store_result store_users(struct store *, struct store_users *);
+void		 store_users_free(struct store_users *);
+enum store_result store_poll(struct store *, int64_t, const char *, int64_t,
+		    int, struct event_list *, int64_t *);
+enum store_result store_history(struct store *, const char *, int64_t,
+		    int64_t, int, struct event_list *);
+enum store_result store_read_after(struct store *, int64_t, int,
+		    struct event_list *);
+
+#endif

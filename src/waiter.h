@@ -1,0 +1,43 @@
+/*
+ * waiter: parked polls, their timers, and waking them with news.
+ *
+ * A poll that finds nothing to answer is parked here: a small struct that
+ * keeps its conn (just a socket and a request id by then), its cursor, its
+ * room and session, and the poll handler's function that answers it. No
+ * thread or process waits for it. It leaves the waiter in one of three
+ * ways: news (waiter_news, with a batch of new rows it may see), its
+ * timeout (answered with no events), or its client going away (freed).
+ *
+ * Timeouts are whole seconds from 0 to 60, so each value has a FIFO list:
+ * polls parked later expire later, so each list is sorted by deadline for
+ * free and the next deadline is the smallest of 61 heads.
+ */
+#ifndef CHATD_WAITER_H
+#define CHATD_WAITER_H
+
+#include <stdint.h>
+
+#include "conn.h"
+#include "event.h"
+
+#define WAITER_MAX_TIMEOUT	60
+#define WAITER_ROOM_MAX		32
+#define WAITER_MAX_EVENTS	500	/* in one answer (API.md) */
+
+struct waiter_poll;
+
+/*
+ * Answer a parked poll with the n events of v (n may be 0) and the cursor
+ * for its next poll. Called once; the poll is freed after.
+ */
+typedef void (*waiter_answer_fn)(struct conn *, const struct event *const *,
+    size_t, int64_t);
+
+void	 waiter_init(void);
+void	 waiter_park(struct conn *, int64_t, int64_t, const char *, int,
+	    waiter_answer_fn);
+void	 waiter_news(const struct event_list *, int64_t);
+void	 waiter_answer_all(void);
+int	 waiter_count(void);
+
+#endif

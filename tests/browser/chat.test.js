@@ -1,0 +1,493 @@
+#!/usr/bin/env node
+/*
+ * chat.test.js: the browser client (www/) in a real browser, against the
+ * real stack. It starts nginx + chatd with tools/stack in a fresh temporary
+ * directory, drives Debian's chromium through playwright-core with two
+ * people (two browser contexts, so two cookie jars) and a third who comes
+ * later, and prints TAP version 13. It exits non-zero if any check fails,
+ * and stops the stack whatever happens.
+ *
+ * Run it through tests/browser/run-browser-test (which skips when node,
+ * chromium or playwright-core is missing). Environment:
+ *   TOP_SRCDIR   the source tree (default: two levels above this file)
+ *   CHATD        the chatd binary, passed on to tools/stack
+ *   CHATD_URL    test an already running stack instead of starting one
+ *   NODE_PATH    where playwright-core is (tests/browser/node_modules)
+ * Waits are generous (15 s) and event-driven: nothing here depends on
+ * timing, only on what the page eventually shows.
+ */
+'use strict';
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { execFileSync } = require('child_process');
+
+const TOP = path.resolve(process.env.TOP_SRCDIR || path.join(__dirname, '..', '..'));
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = '/tmp/chatd-browser.png';
+const WAIT = 15000;
+const XSS = '<img src=x onerror=alert(1)>';
+
+let chromium;
+try {
+	chromium = require('playwright-core').chromium;
+} catch (e) {
+	console.log('1..0 # SKIP playwright-core not found (npm install in tests/browser)');
+	process.exit(77);
+}
+
+/* ---- TAP ---- */
+
+let count = 0;
+let failures = 0;
+
+function report(ok, name, diag) {
+	count++;
+	console.log(`${ok ? 'ok' : 'not ok'} ${count} - ${name}`);
+	if (!ok) {
+		failures++;
+		/* Playwright's messages may carry terminal colours. */
+		const text = String(diag || '').replace(/\x1b\[[0-9;]*m/g, '').trimEnd();
+		for (const line of text.split('\n'))
+			console.log(`# ${line}`);
+	}
+}
+
+/* Run one check: it passes unless fn throws. */
+async function check(name, fn) {
+	try {
+		await fn();
+		report(true, name);
+	} catch (e) {
+		const text = e && e.message ? e.message : String(e);
+		report(false, name, text.split('\n').slice(0, 8).join('\n'));
+	}
+}
+
+function assert(cond, message) {
+	if (!cond)
+		throw new Error(message);
+}
+
+function assertEqual(got, want, what) {
+	if (got !== want)
+		throw new Error(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+}
+
+/* Wait until cond() holds (checked every 100 ms), or fail after WAIT. */
+async function waitUntil(cond, what) {
+	const end = Date.now() + WAIT;
+	while (!cond()) {
+		if (Date.now() > end)
+			throw new Error(`timed out: ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, 100));
+	}
+}
+
+/* ---- the stack ---- */
+
+let stackDir = null;
+
+function startStack() {
+	if (process.env.CHATD_URL)
+		return process.env.CHATD_URL.replace(/\/+$/, '');
+	const env = Object.assign({}, process.env);
+	/* tools/stack tests CHATD from its own directory: make it absolute. */
+	if (env.CHATD)
+		env.CHATD = path.resolve(env.CHATD);
+	stackDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatd-browser-'));
+	execFileSync(path.join(TOP, 'tools', 'stack'), ['start', stackDir],
+	    { env, stdio: ['ignore', 'inherit', 'pipe'] });
+	return fs.readFileSync(path.join(stackDir, 'url'), 'utf8').trim();
+}
+
+/* Stop the stack; keep its directory (logs) if anything failed. */
+function stopStack() {
+	if (!stackDir)
+		return;
+	const dir = stackDir;
+	stackDir = null;
+	try {
+		execFileSync(path.join(TOP, 'tools', 'stack'), ['stop', dir],
+		    { stdio: ['ignore', 'inherit', 'inherit'] });
+	} catch (e) {
+		console.log(`# tools/stack stop failed: ${e.message}`);
+	}
+	if (failures === 0)
+		fs.rmSync(dir, { recursive: true, force: true });
+	else
+		console.log(`# stack logs kept in ${dir}`);
+}
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+	process.on(sig, () => {
+		console.log(`# ${sig}: stopping`);
+		failures++;
+		stopStack();
+		process.exit(1);
+	});
+}
+
+/* ---- page helpers ---- */
+
+/*
+ * A person: a browser context of their own with one page, and the console
+ * errors and page errors seen there. allowed: console errors that are the
+ * expected consequence of a check (the browser logs every 4xx answer).
+ */
+async function person(browser, url, name) {
+	const context = await browser.newContext({ viewport: { width: 960, height: 600 } });
+	const page = await context.newPage();
+	const who = { name, context, page, errors: [], allowed: [], dialogs: 0 };
+
+	page.on('console', (msg) => {
+		if (msg.type() !== 'error')
+			return;
+		const text = msg.text();
+		if (!who.allowed.some((re) => re.test(text)))
+			who.errors.push(`console: ${text}`);
+	});
+	page.on('pageerror', (err) => who.errors.push(`pageerror: ${err.message}`));
+	page.on('dialog', (dialog) => {
+		who.dialogs++;
+		dialog.dismiss().catch(() => {});
+	});
+	await page.goto(url + '/');
+	return who;
+}
+
+async function login(who, nick) {
+	await who.page.waitForSelector('#login-form', { state: 'visible', timeout: WAIT });
+	await who.page.fill('#nick', nick);
+	await who.page.press('#nick', 'Enter');
+}
+
+/* Type a line into the send form and press Enter, as a person would. */
+async function say(who, text) {
+	await who.page.fill('#text', text);
+	await who.page.press('#text', 'Enter');
+}
+
+/* The element of the event of this type whose text contains s. */
+function eventLocator(who, type, s) {
+	return who.page.locator(`#messages .event.${type}`, { hasText: s });
+}
+
+async function waitEvent(who, type, s) {
+	const loc = eventLocator(who, type, s).first();
+	await loc.waitFor({ state: 'attached', timeout: WAIT });
+	return loc;
+}
+
+/* Wait until #users lists exactly these nicks and #user-count says so. */
+async function waitUsers(who, nicks) {
+	const want = nicks.slice().sort().join(',');
+	try {
+		await who.page.waitForFunction((w) => {
+			const got = Array.prototype.map.call(
+			    document.querySelectorAll('#users li'),
+			    (li) => li.textContent).sort().join(',');
+			const n = document.getElementById('user-count').textContent;
+			return got === w && n === String(w.split(',').length);
+		}, want, { timeout: WAIT });
+	} catch (e) {
+		const got = await who.page.evaluate(() => ({
+			users: Array.prototype.map.call(
+			    document.querySelectorAll('#users li'),
+			    (li) => li.textContent),
+			count: document.getElementById('user-count').textContent
+		}));
+		throw new Error(`${who.name}: users ${JSON.stringify(got)}, ` +
+		    `want [${want}] (${e.message.split('\n')[0]})`);
+	}
+}
+
+/* How many events of this type contain s. */
+function copies(who, type, s) {
+	return eventLocator(who, type, s).count();
+}
+
+/* The text of the part sel (.from, .text, .time) of an event. */
+async function part(ev, sel) {
+	return (await ev.locator(sel).textContent()).trim();
+}
+
+/* Every event in #messages as {id, cls, text}. */
+function events(who) {
+	return who.page.$$eval('#messages .event', (els) => els.map((el) => ({
+		id: el.getAttribute('data-id'), cls: el.className, text: el.textContent
+	})));
+}
+
+async function assertNoDuplicates(who) {
+	const evs = await events(who);
+	const ids = evs.map((e) => e.id);
+	assert(ids.every((id) => /^\d+$/.test(id)), `${who.name}: an event without a numeric data-id`);
+	assertEqual(new Set(ids).size, ids.length, `${who.name}: distinct event ids`);
+	const sorted = ids.map(Number).slice().sort((a, b) => a - b);
+	assertEqual(ids.map(Number).join(','), sorted.join(','), `${who.name}: events in id order`);
+}
+
+/* Log in with a nick the server refuses; the server's message is shown. */
+async function refusedLogin(who, nick, status, code) {
+	const answer = who.page.waitForResponse((r) => r.url().endsWith('/api/login'), { timeout: WAIT });
+	await login(who, nick);
+	const res = await answer;
+	assertEqual(res.status(), status, 'login status');
+	const body = await res.json();
+	assertEqual(body.error, code, 'error code');
+	assert(body.message, 'the answer has a message');
+	await who.page.waitForFunction((m) => document.getElementById('login-error').textContent === m,
+	    body.message, { timeout: WAIT });
+	assert(await who.page.isHidden('#chat'), 'the chat stays hidden');
+}
+
+/* ---- the scenario ---- */
+
+async function scenario(browser, url) {
+	let alice, bob, carol;
+
+	await check('alice opens the page and sees the login form', async () => {
+		alice = await person(browser, url, 'alice');
+		await alice.page.waitForSelector('#login-form', { state: 'visible', timeout: WAIT });
+		assert(await alice.page.isHidden('#chat'), '#chat is hidden before login');
+		const label = await alice.page.textContent('label[for="nick"]');
+		assert(label && label.trim(), 'the nick field has a label');
+	});
+
+	await check('alice logs in: chat shown, room named, input focused, own join seen', async () => {
+		await login(alice, 'alice');
+		await alice.page.waitForSelector('#chat', { state: 'visible', timeout: WAIT });
+		assert(await alice.page.isHidden('#login-form'), 'login form hidden');
+		assertEqual((await alice.page.textContent('#room-name')).trim(), 'lobby', 'room name');
+		await alice.page.waitForFunction(() => document.activeElement &&
+		    document.activeElement.id === 'text', null, { timeout: WAIT });
+		await waitEvent(alice, 'join', 'alice joined');
+		await waitUsers(alice, ['alice']);
+	});
+
+	await check('bob logs in and sees alice and himself online', async () => {
+		bob = await person(browser, url, 'bob');
+		await login(bob, 'bob');
+		await bob.page.waitForSelector('#chat', { state: 'visible', timeout: WAIT });
+		await waitUsers(bob, ['alice', 'bob']);
+		await waitEvent(bob, 'join', 'bob joined');
+	});
+
+	await check('alice sees bob join and the online count rise to 2', async () => {
+		await waitEvent(alice, 'join', 'bob joined');
+		await waitUsers(alice, ['alice', 'bob']);
+	});
+
+	await check('alice sends a message with Enter and bob sees it with nick and time', async () => {
+		await say(alice, 'hello from alice');
+		const ev = await waitEvent(bob, 'message', 'hello from alice');
+		assertEqual(await part(ev, '.from'), 'alice', 'sender');
+		assertEqual(await part(ev, '.text'), 'hello from alice', 'text');
+		assert(/^\d\d:\d\d$/.test(await part(ev, '.time')), 'time shown as HH:MM');
+		assert(/^\d+$/.test(await ev.getAttribute('data-id')), 'data-id is the event id');
+		assertEqual(await alice.page.inputValue('#text'), '', 'alice\'s input is cleared');
+	});
+
+	await check('bob replies and alice sees it', async () => {
+		await say(bob, 'hi alice, bob here');
+		const ev = await waitEvent(alice, 'message', 'hi alice, bob here');
+		assertEqual(await part(ev, '.from'), 'bob', 'sender');
+	});
+
+	await check('each message is shown exactly once on both pages', async () => {
+		/* bob's reply came after alice's message: the poll is past it. */
+		await waitEvent(alice, 'message', 'hello from alice');
+		await waitEvent(bob, 'message', 'hi alice, bob here');
+		for (const who of [alice, bob]) {
+			assertEqual(await copies(who, 'message', 'hello from alice'), 1,
+			    `${who.name}: copies of alice's message`);
+			assertEqual(await copies(who, 'message', 'hi alice, bob here'), 1,
+			    `${who.name}: copies of bob's reply`);
+			await assertNoDuplicates(who);
+		}
+	});
+
+	await check('markup in a message is shown as literal text, never as HTML', async () => {
+		await say(alice, XSS);
+		for (const who of [bob, alice]) {
+			const ev = await waitEvent(who, 'message', XSS);
+			assertEqual(await part(ev, '.text'), XSS, `${who.name}: text`);
+			assertEqual(await who.page.locator('#messages img').count(), 0,
+			    `${who.name}: img elements in #messages`);
+			assertEqual(who.dialogs, 0, `${who.name}: alert dialogs`);
+		}
+	});
+
+	await check('a private message (/msg) reaches bob and is shown as "alice \u2192 bob"', async () => {
+		await say(alice, '/msg bob just between us');
+		for (const who of [bob, alice]) {
+			const ev = await waitEvent(who, 'private', 'just between us');
+			assertEqual(await part(ev, '.from'), 'alice \u2192 bob:',
+			    `${who.name}: header`);
+			assertEqual(await part(ev, '.text'), 'just between us',
+			    `${who.name}: text`);
+		}
+	});
+
+	await check('a send whose answer is lost is retried with its client_id and shown once', async () => {
+		const ids = [];
+		bob.allowed.push(/ERR_FAILED/);
+		await bob.page.route('**/api/send', async (route) => {
+			ids.push(new URLSearchParams(route.request().postData() || '').get('client_id'));
+			if (ids.length === 1) {
+				/* The server gets it; the page never hears back. */
+				await route.fetch();
+				await route.abort('failed');
+			} else
+				await route.continue();
+		});
+		try {
+			await say(bob, 'sent twice, shown once');
+			await waitEvent(alice, 'message', 'sent twice, shown once');
+			await waitUntil(() => ids.length >= 2, 'bob retries the send');
+			assertEqual(ids.length, 2, 'send requests');
+			assert(ids[0], 'the send carries a client_id');
+			assertEqual(ids[1], ids[0], 'client_id of the retry');
+		} finally {
+			await bob.page.unroute('**/api/send');
+			bob.allowed.pop();
+		}
+		/* A later message proves the poll is past any duplicate. */
+		await say(bob, 'and one more');
+		await waitEvent(alice, 'message', 'and one more');
+		await waitEvent(bob, 'message', 'and one more');
+		for (const who of [alice, bob])
+			assertEqual(await copies(who, 'message', 'sent twice, shown once'), 1,
+			    `${who.name}: copies`);
+		assertEqual(await bob.page.textContent('#send-error'), '', 'no error shown');
+	});
+
+	await check('a failed poll is retried with the same cursor and loses nothing', async () => {
+		const since = [];
+		alice.allowed.push(/ERR_FAILED/);
+		await alice.page.route('**/api/poll?*', async (route) => {
+			since.push(new URL(route.request().url()).searchParams.get('since'));
+			if (since.length === 1)
+				await route.abort('failed');
+			else
+				await route.continue();
+		});
+		try {
+			/* alice's waiting poll answers this; her next one fails. */
+			await say(bob, 'before the failure');
+			await waitEvent(alice, 'message', 'before the failure');
+			await waitUntil(() => since.length >= 2, 'alice polls again after the failure');
+			assertEqual(since[1], since[0], 'cursor of the retry');
+			await say(bob, 'after the failure');
+			await waitEvent(alice, 'message', 'after the failure');
+			await assertNoDuplicates(alice);
+		} finally {
+			await alice.page.unroute('**/api/poll?*');
+			alice.allowed.pop();
+		}
+	});
+
+	await check(`screenshot of the happy path in ${SCREENSHOT}`, async () => {
+		await alice.page.screenshot({ path: SCREENSHOT });
+	});
+
+	await check('a taken nick (any case) shows the server\'s nick_taken message', async () => {
+		carol = await person(browser, url, 'carol');
+		carol.allowed.push(/status of 409/, /status of 400/);
+		await refusedLogin(carol, 'ALICE', 409, 'nick_taken');
+	});
+
+	await check('a reserved nick shows the server\'s bad_nick message', async () => {
+		await refusedLogin(carol, 'system', 400, 'bad_nick');
+	});
+
+	await check('carol logs in later and gets the history once, with her join', async () => {
+		await login(carol, 'carol');
+		await carol.page.waitForSelector('#chat', { state: 'visible', timeout: WAIT });
+		await waitEvent(carol, 'join', 'carol joined');
+		await waitEvent(carol, 'message', 'hi alice, bob here');
+		assertEqual(await copies(carol, 'message', 'hello from alice'), 1,
+		    'copies of alice\'s message');
+		assertEqual(await copies(carol, 'private', 'just between us'), 0,
+		    'private messages of others');
+		assertEqual(await copies(carol, 'join', 'carol joined'), 1,
+		    'copies of her join');
+		await assertNoDuplicates(carol);
+		await waitUsers(carol, ['alice', 'bob', 'carol']);
+	});
+
+	await check('bob logs out: back to the login form', async () => {
+		await waitUsers(bob, ['alice', 'bob', 'carol']);
+		await bob.page.click('#logout');
+		await bob.page.waitForSelector('#login-form', { state: 'visible', timeout: WAIT });
+		assert(await bob.page.isHidden('#chat'), 'chat hidden');
+	});
+
+	await check('alice sees bob leave and the online count drop', async () => {
+		await waitEvent(alice, 'leave', 'bob left');
+		await waitUsers(alice, ['alice', 'carol']);
+	});
+
+	await check('alice reloads the page and is still in, each event once', async () => {
+		await alice.page.reload();
+		await alice.page.waitForSelector('#chat', { state: 'visible', timeout: WAIT });
+		await waitEvent(alice, 'leave', 'bob left');
+		assertEqual(await copies(alice, 'message', 'hello from alice'), 1,
+		    'copies of alice\'s message');
+		await assertNoDuplicates(alice);
+		await say(alice, 'back after a reload');
+		await waitEvent(carol, 'message', 'back after a reload');
+	});
+
+	await check('no console errors or page errors in any page', async () => {
+		const errors = [];
+		for (const who of [alice, bob, carol])
+			if (who)
+				for (const e of who.errors)
+					errors.push(`${who.name}: ${e}`);
+		assert(errors.length === 0, errors.join('\n'));
+	});
+}
+
+async function main() {
+	let browser = null;
+	let url;
+
+	console.log('TAP version 13');
+	try {
+		url = startStack();
+		report(true, `stack started at ${url}`);
+	} catch (e) {
+		report(false, 'stack started', e.stderr ? String(e.stderr) : e.message);
+		stopStack();
+		console.log(`1..${count}`);
+		process.exitCode = 1;
+		return;
+	}
+	try {
+		browser = await chromium.launch({
+			executablePath: CHROMIUM,
+			headless: true,
+			args: ['--no-sandbox', '--disable-gpu', '--disable-quic',
+			    '--no-first-run', '--disable-background-networking',
+			    '--disable-component-update', '--disable-sync']
+		});
+		await scenario(browser, url);
+	} catch (e) {
+		report(false, 'the browser runs the scenario', e.stack || String(e));
+	} finally {
+		if (browser)
+			await browser.close().catch(() => {});
+		stopStack();
+	}
+	console.log(`1..${count}`);
+	process.exitCode = failures ? 1 : 0;
+}
+
+main().catch((e) => {
+	console.log(`# ${e.stack || e}`);
+	stopStack();
+	process.exit(1);
+});

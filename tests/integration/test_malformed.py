@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+# Malformed and hostile input: unknown endpoints, wrong methods, broken query
+# strings and bodies, huge headers, duplicate parameters, NUL and non-UTF-8
+# bytes, a locked store. Every error must be a JSON answer from API.md's
+# list, must change nothing, and chatd must keep serving after each.
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from chatlib import (Client, Stack, Tap, alive_check, events_of, ids_of, is_int,
+                     login_client, main_guard, raw_bytes, raw_request, transport_problems)
+
+main_guard()
+tap = Tap()
+
+
+def is_error(r, status, code):
+    return r is not None and r.status == status and r.error == code
+
+
+def loose(r, allowed=(200, 400)):
+    """An answer from chatd with an allowed status; a 400 must be bad_request
+    or another code from API.md."""
+    if r is None or r.status not in allowed:
+        return False
+    if r.status >= 400:
+        return r.error in ("bad_request", "bad_nick", "bad_text", "bad_room", "no_session",
+                           "bad_csrf", "no_such_user", "too_large", "not_found",
+                           "method_not_allowed")
+    return isinstance(r.json, dict)
+
+
+def t_transport(st):
+    a = login_client(st)
+    rs = [("login 200", a.last_login), ("send 200", a.send("hi")),
+          ("poll 200", a.poll(timeout=0)), ("history 200", a.history()),
+          ("users 200", a.users()), ("login 400", Client(st).login("")),
+          ("send 401", Client(st).send("x")), ("send 403", a.send("x", csrf=None)),
+          ("not found 404", a.request("GET", "/api/nope")),
+          ("method 405", a.request("GET", "/api/send")),
+          ("poll 400", a.request("GET", "/api/poll?since=x"))]
+    for label, r in rs:
+        probs = transport_problems(r)
+        tap.ok(not probs and not r.from_nginx(),
+               "%s: JSON object with Content-Type application/json; charset=utf-8, "
+               "Cache-Control: no-store, X-Content-Type-Options: nosniff" % label,
+               "; ".join(probs) + "\n" + r.show())
+    a.logout()
+
+
+def t_not_found(st):
+    a = login_client(st)
+    for method, path in (("GET", "/api/nope"), ("GET", "/api/loginx"), ("GET", "/api/"),
+                         ("GET", "/api/users/extra"), ("GET", "/api/POLL?since=0"),
+                         ("POST", "/api/nope"), ("GET", "/api/nope?since=0&x=%ZZ")):
+        before = st.count_events()
+        r = a.request(method, path, csrf="header" if method == "POST" else None)
+        tap.ok(is_error(r, 404, "not_found") and isinstance(r.json.get("message"), str),
+               "%s %s: 404 {error: not_found, message}" % (method, path), r.show())
+        tap.eq(st.count_events(), before, "%s %s writes nothing" % (method, path))
+    a.logout()
+    alive_check(tap, st, "unknown endpoints")
+
+
+def t_method(st):
+    a = login_client(st)
+    for method, path in (("GET", "/api/send"), ("GET", "/api/login"), ("GET", "/api/logout"),
+                         ("POST", "/api/poll"), ("POST", "/api/history"), ("POST", "/api/users"),
+                         ("PUT", "/api/send"), ("DELETE", "/api/poll"), ("PATCH", "/api/login")):
+        before = st.count_events()
+        q = "?since=0&timeout=0&nick=zz&text=zz" if method == "GET" else ""
+        r = a.request(method, path + q, {"since": "0", "text": "zz", "nick": "zz"} if method != "GET" else None,
+                      csrf="header")
+        tap.ok(is_error(r, 405, "method_not_allowed"), "%s %s: 405 method_not_allowed" % (method, path),
+               r.show())
+        tap.eq(st.count_events(), before, "%s %s writes nothing" % (method, path))
+    tap.eq(a.users().status, 200, "the session is still live after the refused methods")
+    a.logout()
+    alive_check(tap, st, "wrong methods")
+
+
+def t_query(st):
+    a = login_client(st)
+    a.catch_up()
+    for q in ("since=%ZZ", "since=%", "since=1%", "since=%3", "since=0%00", "since=%FF",
+              "since=0&timeout=%ZZ", "since=0&timeout=1%00"):
+        r = a.request("GET", "/api/poll?" + q)
+        tap.ok(is_error(r, 400, "bad_request"), "poll?%s: 400 bad_request" % q, r.show())
+    for q in ("since=0&timeout=0&room=lobby%00", "since=0&timeout=0&room=%FF",
+              "since=0&timeout=0&room=%ZZ"):
+        r = a.request("GET", "/api/poll?" + q)
+        tap.ok(r.status == 400 and r.error in ("bad_room", "bad_request"), "poll?%s: 400" % q, r.show())
+    for q in ("&&&", "%", "%ZZ", "=", "==&=&", "a=%", "&&&since=0&timeout=0&&&",
+              "x=" + "a" * 7000, "since=0&timeout=0&" + "&".join("p%d=v" % i for i in range(700)),
+              "since=99999999999999999999999999&timeout=0", "since=0&timeout=99999999999999999999"):
+        for path in ("/api/users", "/api/poll", "/api/history"):
+            r = a.request("GET", path + "?" + q)
+            tap.ok(loose(r), "GET %s?%s: 200 or 400 bad_request from chatd" % (path, q[:40]), r.show())
+    r = a.request("GET", "/api/users?x=" + "a" * 20000)
+    tap.ok(400 <= r.status < 500, "a 20 KB query string is refused (by nginx)", r.show())
+    r = raw_request(st, "GET", b"/api/users?x=\xff\xfe&y=\xc0\xaf", a.auth_headers())
+    tap.ok(loose(r), "raw non-UTF-8 bytes in the query: 200 or 400", r.show())
+    r = raw_request(st, "GET", b"/api/poll?since=0&timeout=0&room=\xff", a.auth_headers())
+    tap.ok(r.status == 400 and r.error in ("bad_room", "bad_request"),
+           "raw byte FF in the room of a poll: 400", r.show())
+    a.logout()
+    alive_check(tap, st, "malformed query strings")
+
+
+def t_content_type(st):
+    a = login_client(st)
+    before = st.count_events()
+    r = Client(st).request("POST", "/api/login", body='{"nick": "jsonnick"}',
+                           content_type="application/json", auth=False)
+    tap.ok(r.status == 400 and r.error in ("bad_request", "bad_nick"),
+           "login with a JSON body: 400", r.show())
+    r = a.request("POST", "/api/send", body='{"text": "json"}', content_type="application/json",
+                  csrf="header")
+    tap.ok(r.status == 400 and r.error in ("bad_request", "bad_text"),
+           "send with a JSON body: 400", r.show())
+    tap.eq(st.count_events(), before, "JSON bodies write nothing")
+    for ct in ("text/plain", "multipart/form-data; boundary=xyz", None):
+        r = a.request("POST", "/api/send", body="text=odd+type&csrf=" + a.csrf, content_type=ct)
+        tap.ok(loose(r, (200, 400, 413)), "send with Content-Type %r: an answer from chatd" % ct, r.show())
+    for ct in ("application/x-www-form-urlencoded; charset=UTF-8",
+               "application/x-www-form-urlencoded;charset=utf-8",
+               "Application/X-WWW-Form-Urlencoded"):
+        r = a.send("typed " + ct, content_type=ct)
+        tap.eq(r.status, 200, "send with Content-Type %r is accepted" % ct, r.show())
+    r = Client(st).request("POST", "/api/login", body="nick=ab\xff".encode("latin-1"), auth=False,
+                           content_type="application/x-www-form-urlencoded")
+    tap.ok(is_error(r, 400, "bad_nick"), "login with a raw (unencoded) byte FF: 400 bad_nick", r.show())
+    r = a.request("POST", "/api/send", body=b"text=ab\xff", csrf="header",
+                  content_type="application/x-www-form-urlencoded")
+    tap.ok(is_error(r, 400, "bad_text"), "send with a raw (unencoded) byte FF: 400 bad_text", r.show())
+    for body in ("text=%ZZ", "text=%", "text=a%2", "%%%", "&&&", "=&="):
+        r = a.request("POST", "/api/send", body=body, csrf="header",
+                      content_type="application/x-www-form-urlencoded")
+        tap.ok(r.status == 400 and r.error in ("bad_request", "bad_text"),
+               "send with body %r: 400" % body, r.show())
+    r = a.request("POST", "/api/send", body=b"5\r\ntext=\r\n7\r\nchunked\r\n0\r\n\r\n", csrf="header",
+                  headers={"Transfer-Encoding": "chunked"},
+                  content_type="application/x-www-form-urlencoded")
+    tap.ok(loose(r, (200, 400, 411, 413)), "a chunked body gets an answer", r.show())
+    a.logout()
+    alive_check(tap, st, "wrong content types and bodies")
+
+
+def t_headers(st):
+    a = login_client(st)
+    tok = a.session
+    for cookie, label in (
+            ("a=1; b=2; chat_session=%s; z=3" % tok, "among other cookies"),
+            ("xchat_session=bogus; chat_session=%s" % tok, "after xchat_session=bogus"),
+            ("chat_session_old=bogus; chat_session=%s" % tok, "after chat_session_old=bogus"),
+            ("chat_session=%s;other=1" % tok, "without a space after ;"),
+            ("junk=%s; chat_session=%s" % ("j" * 5000, tok), "after a 5 KB cookie")):
+        r = a.request("GET", "/api/users", auth=False, headers={"Cookie": cookie})
+        tap.eq(r.status, 200, "the session cookie is found %s" % label, r.show())
+    r = a.request("GET", "/api/users", auth=False, headers={"Cookie": "chat_session=" + "x" * 6000})
+    tap.ok(is_error(r, 401, "no_session"), "a 6 KB session cookie: 401 no_session", r.show())
+    r = a.request("GET", "/api/users", auth=False, headers={"X-Chat-Session": "x" * 6000})
+    tap.ok(is_error(r, 401, "no_session"), "a 6 KB X-Chat-Session: 401 no_session", r.show())
+    before = st.count_events()
+    r = a.send("big csrf", csrf=("header", "c" * 6000))
+    tap.ok(is_error(r, 403, "bad_csrf"), "a 6 KB X-CSRF-Token: 403 bad_csrf", r.show())
+    tap.eq(st.count_events(), before, "it writes nothing")
+    r = a.request("GET", "/api/users", headers={"X-Junk-%d" % i: "v" * 60 for i in range(60)})
+    tap.eq(r.status, 200, "60 extra headers are fine", r.show())
+    r = a.request("GET", "/api/users", headers={"X-Huge": "h" * 30000})
+    tap.ok(400 <= r.status < 500, "a 30 KB header is refused (by nginx)", r.show())
+    r = a.request("GET", "/api/users", auth=False, headers={"Cookie": "chat_session=" + "y" * 30000})
+    tap.ok(400 <= r.status < 500, "a 30 KB cookie is refused (by nginx)", r.show())
+    r = raw_bytes(st, b"GET /api/users HTTP/1.1\r\nHost: x\r\nCookie: chat_session=" + tok.encode() +
+                  b"\xff\xfe\r\nConnection: close\r\n\r\n")
+    tap.ok(r is not None and r.status in (400, 401), "a cookie with non-UTF-8 bytes: 400 or 401",
+           r.show() if r else "no answer")
+    a.logout()
+    alive_check(tap, st, "huge headers and cookies")
+
+
+def t_duplicates(st):
+    a = login_client(st)
+    a.catch_up()
+    r = a.request("POST", "/api/send", [("text", "first"), ("text", "second")], csrf="header")
+    ok = loose(r)
+    if ok and r.status == 200:
+        e = next((e for e in a.poll(timeout=0, advance=True).events if e.get("id") == r.json.get("id")), None)
+        ok = e is not None and e.get("text") in ("first", "second")
+    tap.ok(ok, "send with two text fields: 400, or one of them stored as it was", r.show())
+    r = a.request("POST", "/api/send", [("text", "rooms"), ("room", "lobby"), ("room", "Bad Room")],
+                  csrf="header")
+    tap.ok(loose(r), "send with two room fields, one invalid: 200 or 400", r.show())
+    r = a.request("GET", "/api/poll?since=0&since=0&timeout=0&timeout=0")
+    tap.ok(loose(r), "poll with repeated since and timeout: 200 or 400", r.show())
+    c = Client(st)
+    r = c.request("POST", "/api/login", [("nick", "dupA"), ("nick", "dupB")], auth=False)
+    tap.ok(loose(r) and (r.status != 200 or r.json.get("nick") in ("dupA", "dupB")),
+           "login with two nick fields: 400, or one of them", r.show())
+    if r.status == 200:
+        c.session, c.csrf = r.json.get("session"), r.json.get("csrf")
+        c.logout()
+    a.logout()
+    alive_check(tap, st, "duplicate parameters")
+
+
+def t_nul(st):
+    a = login_client(st)
+    a.catch_up()
+    before = st.count_events()
+    r = Client(st).login(b"nul\x00nick")
+    tap.ok(is_error(r, 400, "bad_nick"), "a nick with %00: 400 bad_nick", r.show())
+    r = Client(st).login(b"\x00")
+    tap.ok(is_error(r, 400, "bad_nick"), "the nick %00 alone: 400 bad_nick", r.show())
+    tap.eq(st.count_events(), before, "refused NUL nicks write nothing")
+    r = a.send(b"before\x00after")
+    ok = r.status == 400 and r.error == "bad_text"
+    if r.status == 200:
+        e = next((e for e in a.poll(timeout=0, advance=True).events if e.get("id") == r.json.get("id")), None)
+        ok = e is not None and e.get("text") == "before\x00after"
+    tap.ok(ok, "a text with %00: 400 bad_text, or stored whole (not cut at the NUL)", r.show())
+    r = a.send("x", room=b"lobby\x00")
+    tap.ok(is_error(r, 400, "bad_room"), "a room with %00: 400 bad_room", r.show())
+    r = a.send("x", to=(a.nick + "\x00").encode())
+    tap.ok(r.status in (400, 404) and r.error in ("no_such_user", "bad_request", "bad_nick"),
+           "a `to` with %00 after a real nick: 404 no_such_user or 400", r.show())
+    r = a.send("x", to=b"\xff\xfe")
+    tap.ok(r.status in (400, 404) and r.error in ("no_such_user", "bad_request", "bad_nick"),
+           "a `to` of non-UTF-8 bytes: 404 no_such_user or 400", r.show())
+    r = a.send("nul client_id", client_id=b"c\x00d")
+    tap.ok(loose(r), "a client_id with %00: 200 or 400", r.show())
+    r = a.send("ff client_id", client_id=b"c\xffd")
+    tap.ok(loose(r), "a client_id with byte FF: 200 or 400", r.show())
+    a.logout()
+    alive_check(tap, st, "NUL and non-UTF-8 bytes")
+
+
+def t_unavailable(st):
+    """Hold SQLite's write lock from outside: a send must give up with 503
+    unavailable and write nothing."""
+    a = login_client(st)
+    before = st.count_events()
+    db = st.db(readonly=False)
+    db.isolation_level = None
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        t0 = time.monotonic()
+        try:
+            r = a.send("while locked", timeout=25)
+        except OSError as e:
+            r = None
+            tap.diag("send while the store is locked: no answer within 25 s (%s)" % e)
+        dt = time.monotonic() - t0
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+    tap.ok(is_error(r, 503, "unavailable"),
+           "send while the store is locked from outside: 503 unavailable (after %.1f s)" % dt,
+           r.show() if r else "no answer")
+    tap.eq(st.count_events(), before, "the refused send writes nothing")
+    r = a.send("after the lock")
+    tap.eq(r.status, 200, "sends work again once the lock is gone", r.show())
+    a.logout()
+    alive_check(tap, st, "a locked store")
+
+
+with Stack(["--rate-limit", "1000/10"], tap=tap) as st:
+    for t in (t_transport, t_not_found, t_method, t_query, t_content_type, t_headers,
+              t_duplicates, t_nul, t_unavailable):
+        tap.run(t, st)
+tap.done()

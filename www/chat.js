@@ -1,0 +1,653 @@
+/*
+ * chat.js: the browser side of chatd, for every browser that has
+ * XMLHttpRequest, old ones included (no WebSocket, no fetch, no ES5 syntax:
+ * this file is plain ES3, so keep it that way).
+ *
+ * It speaks the HTTP API of API.md. A person logs in with a nick
+ * (POST api/login), which gives a CSRF token and a cursor; the page then
+ * loads the room's recent history (GET api/history) and long-polls
+ * (GET api/poll?since=CURSOR), polling again at once with each cursor it is
+ * given, and backing off with the same cursor when the network fails.
+ * Events are shown once each, in id order, whichever way they came. Messages
+ * go out one at a time through POST api/send, each with a client_id so that
+ * the one retry after a lost answer cannot post it twice. Text from the
+ * server is only ever put in the page as text nodes, never as HTML.
+ *
+ * A reload keeps the session: the nick and CSRF token live in
+ * sessionStorage (the session itself is the HttpOnly cookie), and a page
+ * that finds them resumes instead of asking for a nick again.
+ */
+(function () {
+	var API = 'api/';	/* relative, so www/ may live under a prefix */
+	var POLL_WAIT = 25;	/* seconds the server may hold a poll */
+	var MAX_EVENTS = 1000;	/* events kept in the page */
+	var STORE_KEY = 'chatd';
+
+	var room = 'lobby';	/* the room shown; more rooms come later */
+	var me = null;		/* our nick, null when logged out */
+	var csrf = null;	/* CSRF token from login */
+	var cursor = 0;		/* where the next poll starts */
+	var gen = 0;		/* bumped at every login and logout: answers
+				   meant for an old session are dropped */
+	var seen = {};		/* ids of the events shown */
+	var lastId = 0;		/* newest event id shown */
+	var pollReq = null, pollTimer = null, backoff = 0;
+	var usersBusy = -1, usersAgain = false;
+	var sendQueue = [], sending = false, sendSeq = 0;
+	var loggingIn = false;
+
+	/* ---- small helpers ---- */
+
+	function $(id) {
+		return document.getElementById(id);
+	}
+
+	/* Replace the contents of el with the text s (never parsed as HTML). */
+	function setText(el, s) {
+		while (el.firstChild)
+			el.removeChild(el.firstChild);
+		if (s)
+			el.appendChild(document.createTextNode(s));
+	}
+
+	/* Append a new element with a class and text to parent; return it. */
+	function addChild(parent, tag, cls, s) {
+		var el = document.createElement(tag);
+
+		if (cls)
+			el.className = cls;
+		if (s)
+			el.appendChild(document.createTextNode(s));
+		parent.appendChild(el);
+		return el;
+	}
+
+	function show(el, on) {
+		el.style.display = on ? '' : 'none';
+	}
+
+	function pad2(n) {
+		return n < 10 ? '0' + n : String(n);
+	}
+
+	function now() {
+		return new Date().getTime();
+	}
+
+	/* An object as an x-www-form-urlencoded string. */
+	function encodeForm(params) {
+		var parts = [], k;
+
+		for (k in params)
+			if (params.hasOwnProperty(k) && params[k] != null)
+				parts.push(encodeURIComponent(k) + '=' +
+				    encodeURIComponent(String(params[k])));
+		return parts.join('&');
+	}
+
+	/*
+	 * Parse a JSON answer, or return null. Browsers without JSON (IE7 and
+	 * older) get the json2.js check before eval: the API escapes its JSON
+	 * so that it is also a safe JavaScript expression.
+	 */
+	function parseJSON(s) {
+		var escapes = /\\(?:["\\\/bfnrt]|u[0-9a-fA-F]{4})/g;
+		var values =
+		    /"[^"\\\n\r]*"|true|false|null|-?\d+(?:\.\d*)?(?:[eE][+\-]?\d+)?/g;
+		var opens = /(?:^|:|,)(?:\s*\[)+/g;
+
+		if (!s)
+			return null;
+		try {
+			if (window.JSON && window.JSON.parse)
+				return window.JSON.parse(s);
+			if (/^[\],:{}\s]*$/.test(s.replace(escapes, '@').
+			    replace(values, ']').replace(opens, '')))
+				return eval('(' + s + ')');
+		} catch (e) {
+		}
+		return null;
+	}
+
+	function noop() {
+	}
+
+	/*
+	 * One API request. done(status, body) is called exactly once, with
+	 * status 0 for a network failure or a timeout (after ms milliseconds),
+	 * and body the parsed JSON answer or null. POSTs carry the CSRF token.
+	 * Returns an object whose abort() cancels the request without calling
+	 * done.
+	 */
+	function request(method, path, params, ms, done) {
+		var xhr = new XMLHttpRequest(), url = API + path, body = null;
+		var form = encodeForm(params || {}), finished = false, timer;
+
+		function finish(status, text) {
+			if (finished)
+				return;
+			finished = true;
+			clearTimeout(timer);
+			xhr.onreadystatechange = noop;
+			done(status, parseJSON(text));
+		}
+
+		if (method === 'GET') {
+			if (form)
+				url += '?' + form;
+		} else
+			body = form;
+		xhr.open(method, url, true);
+		if (method === 'POST') {
+			xhr.setRequestHeader('Content-Type',
+			    'application/x-www-form-urlencoded; charset=UTF-8');
+			if (csrf)
+				xhr.setRequestHeader('X-CSRF-Token', csrf);
+		}
+		xhr.onreadystatechange = function () {
+			var status = 0;
+
+			if (xhr.readyState !== 4)
+				return;
+			try {
+				status = xhr.status;
+			} catch (e) {
+			}
+			/* IE reports network failures as 12xxx. */
+			if (status >= 12000)
+				status = 0;
+			finish(status, status ? xhr.responseText : '');
+		};
+		timer = setTimeout(function () {
+			finish(0, '');
+			xhr.abort();
+		}, ms);
+		xhr.send(body);
+		return {
+			abort: function () {
+				if (finished)
+					return;
+				finished = true;
+				clearTimeout(timer);
+				xhr.onreadystatechange = noop;
+				xhr.abort();
+			}
+		};
+	}
+
+	/* The server's message for a failed request, or a fallback. */
+	function errorText(status, body, fallback) {
+		if (body && body.message)
+			return String(body.message);
+		if (!status)
+			return 'The server cannot be reached; ' +
+			    'please try again.';
+		return fallback + ' (HTTP ' + status + ').';
+	}
+
+	/* sessionStorage, where the browser has it and allows it. */
+	function store(value) {
+		try {
+			if (value)
+				window.sessionStorage.setItem(STORE_KEY, value);
+			else
+				window.sessionStorage.removeItem(STORE_KEY);
+		} catch (e) {
+		}
+	}
+
+	function stored() {
+		try {
+			return window.sessionStorage.getItem(STORE_KEY);
+		} catch (e) {
+			return null;
+		}
+	}
+
+	/* A form handler that never lets the browser submit the form. */
+	function handler(fn) {
+		return function () {
+			try {
+				fn();
+			} catch (e) {
+				/* Report it, but do not leave the page. */
+				setTimeout(function () { throw e; }, 0);
+			}
+			return false;
+		};
+	}
+
+	function setStatus(s) {
+		setText($('status'), s);
+	}
+
+	/* ---- views ---- */
+
+	function showLogin(message) {
+		show($('chat'), false);
+		show($('login-form'), true);
+		setText($('login-error'), message);
+		document.title = 'chatd';
+		$('nick').focus();
+	}
+
+	function showChat() {
+		show($('login-form'), false);
+		show($('chat'), true);
+		setText($('login-error'), '');
+		setText($('send-error'), '');
+		setText($('my-nick'), me);
+		setText($('room-name'), room);
+		document.title = '#' + room + ' - chatd';
+		$('text').focus();
+	}
+
+	/* ---- sessions ---- */
+
+	function onLogin() {
+		var nick = $('nick').value.replace(/^\s+|\s+$/g, ''), g;
+
+		if (loggingIn)
+			return;
+		if (!nick) {
+			setText($('login-error'), 'Please choose a nick.');
+			$('nick').focus();
+			return;
+		}
+		loggingIn = true;
+		$('login-button').disabled = true;
+		setText($('login-error'), '');
+		csrf = null;
+		request('POST', 'login', { nick: nick }, 20000,
+		    function (status, body) {
+			loggingIn = false;
+			$('login-button').disabled = false;
+			if (status === 200 && body && body.csrf) {
+				startSession(body.nick || nick, body.csrf);
+				cursor = body.cursor || 0;
+				g = gen;
+				loadHistory(g, function () {
+					poll(g);
+				});
+			} else {
+				setText($('login-error'),
+				    errorText(status, body, 'Login failed'));
+				$('nick').focus();
+			}
+		});
+	}
+
+	/* Enter the chat as nick with the given CSRF token. */
+	function startSession(nick, token) {
+		gen++;
+		me = nick;
+		csrf = token;
+		seen = {};
+		lastId = 0;
+		backoff = 0;
+		store(nick + '\n' + token);
+		setText($('messages'), '');
+		setText($('users'), '');
+		setText($('user-count'), '0');
+		setStatus('');
+		showChat();
+		refreshUsers(gen);
+	}
+
+	/* Leave the chat view (the session is over) and show the login form. */
+	function endSession(message) {
+		gen++;
+		if (pollReq)
+			pollReq.abort();
+		pollReq = null;
+		clearTimeout(pollTimer);
+		me = null;
+		csrf = null;
+		sendQueue = [];
+		sending = false;
+		store(null);
+		setText($('messages'), '');
+		setText($('users'), '');
+		showLogin(message);
+	}
+
+	function onLogout() {
+		/* The request carries the token; the page does not wait. */
+		request('POST', 'logout', {}, 10000, noop);
+		endSession('');
+	}
+
+	/* After a reload: go on with the stored session if it still lives. */
+	function resume(saved) {
+		var i = saved.indexOf('\n'), g;
+
+		startSession(saved.substring(0, i), saved.substring(i + 1));
+		g = gen;
+		loadHistory(g, function () {
+			cursor = lastId;
+			poll(g);
+		});
+	}
+
+	/* ---- events ---- */
+
+	function formatTime(ts) {
+		var d = new Date(ts);
+
+		return pad2(d.getHours()) + ':' + pad2(d.getMinutes());
+	}
+
+	function sameNick(a, b) {
+		return a != null && b != null &&
+		    String(a).toLowerCase() === String(b).toLowerCase();
+	}
+
+	/* The element for one event, or null for a kind this page ignores. */
+	function renderEvent(ev) {
+		var el = document.createElement('div'), t, img;
+
+		el.className = 'event ' + ev.type;
+		el.setAttribute('data-id', String(ev.id));
+		if (ev.ts) {
+			t = addChild(el, 'span', 'time', formatTime(ev.ts));
+			t.title = new Date(ev.ts).toString();
+			el.appendChild(document.createTextNode(' '));
+		}
+		switch (ev.type) {
+		case 'message':
+			addChild(el, 'span', 'from', ev.from);
+			break;
+		case 'private':
+			addChild(el, 'span', 'from',
+			    ev.from + ' \u2192 ' + ev.to + ':');
+			break;
+		case 'image':
+			addChild(el, 'span', 'from', ev.to ?
+			    ev.from + ' \u2192 ' + ev.to + ':' : ev.from);
+			break;
+		case 'join':
+			addChild(el, 'span', 'notice', ev.from + ' joined');
+			return el;
+		case 'leave':
+			addChild(el, 'span', 'notice', ev.from + ' left' +
+			    (ev.text && ev.text !== 'logout' ?
+			    ' (' + ev.text + ')' : ''));
+			return el;
+		default:
+			return null;
+		}
+		if (sameNick(ev.from, me))
+			el.className += ' mine';
+		el.appendChild(document.createTextNode(' '));
+		if (ev.type === 'image') {
+			img = document.createElement('img');
+			img.src = API + 'image/' + encodeURIComponent(ev.image);
+			img.alt = 'image from ' + ev.from;
+			el.appendChild(img);
+		} else
+			addChild(el, 'span', 'text', ev.text);
+		return el;
+	}
+
+	/* Put el into #messages in id order (it is nearly always last). */
+	function insertEvent(el, id) {
+		var list = $('messages'), next = null, node = list.lastChild;
+
+		while (node && Number(node.getAttribute('data-id')) > id) {
+			next = node;
+			node = node.previousSibling;
+		}
+		list.insertBefore(el, next);
+		while (list.childNodes.length > MAX_EVENTS)
+			list.removeChild(list.firstChild);
+	}
+
+	/*
+	 * Show the events not shown yet. live: they came from a poll, so a
+	 * join or leave among them changes who is online.
+	 */
+	function addEvents(events, live) {
+		var list = $('messages'), i, ev, el, atEnd, mine = false;
+		var joins = false;
+
+		atEnd = list.scrollHeight - list.scrollTop -
+		    list.clientHeight < 40;
+		for (i = 0; i < events.length; i++) {
+			ev = events[i];
+			if (!ev || ev.id == null || seen[ev.id])
+				continue;
+			seen[ev.id] = true;
+			if (ev.id > lastId)
+				lastId = ev.id;
+			if (ev.type === 'join' || ev.type === 'leave')
+				joins = true;
+			el = renderEvent(ev);
+			if (!el)
+				continue;
+			insertEvent(el, ev.id);
+			if (sameNick(ev.from, me))
+				mine = true;
+		}
+		if (atEnd || mine || !live)
+			list.scrollTop = list.scrollHeight;
+		if (joins && live)
+			refreshUsers(gen);
+	}
+
+	/* Load the room's recent events, then call then(). */
+	function loadHistory(g, then) {
+		request('GET', 'history', { room: room }, 20000,
+		    function (status, body) {
+			if (g !== gen)
+				return;
+			if (status === 401) {
+				endSession('Your session has ended. ' +
+				    'Please log in again.');
+				return;
+			}
+			if (status === 200 && body && body.events)
+				addEvents(body.events, false);
+			else
+				setStatus('Could not load earlier messages.');
+			then();
+		});
+	}
+
+	/*
+	 * The long poll: wait for events after cursor, show them, poll again
+	 * with the new cursor. On failure retry the same cursor, waiting
+	 * longer each time (1 s doubling up to 30 s).
+	 */
+	function poll(g) {
+		var started = now();
+
+		if (g !== gen)
+			return;
+		pollReq = request('GET', 'poll',
+		    { since: cursor, room: room, timeout: POLL_WAIT },
+		    (POLL_WAIT + 20) * 1000, function (status, body) {
+			pollReq = null;
+			if (g !== gen)
+				return;
+			if (status === 401) {
+				endSession('Your session has ended. ' +
+				    'Please log in again.');
+				return;
+			}
+			if (status === 200 && body && body.events) {
+				backoff = 0;
+				setStatus('');
+				addEvents(body.events, true);
+				if (body.cursor != null)
+					cursor = body.cursor;
+				/* An empty answer at once would spin: pause. */
+				pollTimer = setTimeout(function () { poll(g); },
+				    body.events.length === 0 &&
+				    now() - started < 1000 ? 1000 : 0);
+				return;
+			}
+			backoff = backoff ? Math.min(backoff * 2, 30000) : 1000;
+			setStatus(status ? 'Server trouble; retrying\u2026' :
+			    'Connection lost; retrying\u2026');
+			pollTimer = setTimeout(function () {
+				poll(g);
+			}, backoff);
+		});
+	}
+
+	/* ---- who is online ---- */
+
+	/* Fetch the online list; a second call while one runs fetches again. */
+	function refreshUsers(g) {
+		if (usersBusy === g) {
+			usersAgain = true;
+			return;
+		}
+		usersBusy = g;
+		usersAgain = false;
+		request('GET', 'users', {}, 20000, function (status, body) {
+			if (g !== gen)
+				return;
+			usersBusy = -1;
+			if (status === 401) {
+				endSession('Your session has ended. ' +
+				    'Please log in again.');
+				return;
+			}
+			if (status === 200 && body && body.users)
+				renderUsers(body);
+			else
+				usersAgain = true;
+			if (usersAgain)
+				setTimeout(function () { refreshUsers(g); },
+				    status === 200 ? 0 : 5000);
+		});
+	}
+
+	function renderUsers(body) {
+		var ul = $('users'), users = body.users.slice(0), i, u, li;
+
+		users.sort(function (a, b) {
+			var x = String(a.nick).toLowerCase();
+			var y = String(b.nick).toLowerCase();
+			return x < y ? -1 : x > y ? 1 : 0;
+		});
+		setText(ul, '');
+		for (i = 0; i < users.length; i++) {
+			u = users[i];
+			li = addChild(ul, 'li',
+			    sameNick(u.nick, me) ? 'me' : '', u.nick);
+			li.title = 'Click to send ' + u.nick +
+			    ' a private message' + (u.idle != null ?
+			    ' (idle ' + u.idle + ' s)' : '');
+			li.onclick = privateTo(u.nick);
+		}
+		setText($('user-count'),
+		    String(body.count != null ? body.count : users.length));
+	}
+
+	/* A click handler that starts a private message to nick. */
+	function privateTo(nick) {
+		return function () {
+			var input = $('text');
+
+			input.value = '/msg ' + nick + ' ';
+			input.focus();
+		};
+	}
+
+	/* ---- sending ---- */
+
+	function newClientId() {
+		sendSeq++;
+		return now().toString(36) + '-' +
+		    Math.floor(Math.random() * 2147483647).toString(36) + '-' +
+		    sendSeq;
+	}
+
+	function onSend() {
+		var input = $('text'), value = input.value, m, msg;
+
+		if (!me || /^\s*$/.test(value))
+			return;
+		msg = { text: value, room: room, client_id: newClientId() };
+		if (/^\/msg(\s|$)/.test(value)) {
+			m = /^\/msg\s+(\S+)\s+([\s\S]*\S[\s\S]*)$/.exec(value);
+			if (!m) {
+				setText($('send-error'),
+				    'Usage: /msg NICK text');
+				return;
+			}
+			msg.to = m[1];
+			msg.text = m[2];
+		}
+		msg.original = value;
+		input.value = '';
+		setText($('send-error'), '');
+		sendQueue.push(msg);
+		pumpSends();
+		input.focus();
+	}
+
+	/* Send the queued messages one at a time, so they keep their order. */
+	function pumpSends() {
+		var msg, g = gen;
+
+		if (sending || sendQueue.length === 0)
+			return;
+		sending = true;
+		msg = sendQueue.shift();
+		sendOne(msg, 0, function (status, body) {
+			if (g !== gen)
+				return;
+			sending = false;
+			if (status === 401) {
+				endSession('Your session has ended. ' +
+				    'Please log in again.');
+				return;
+			}
+			if (status !== 200) {
+				setText($('send-error'),
+				    errorText(status, body, 'Not sent'));
+				if ($('text').value === '')
+					$('text').value = msg.original;
+			}
+			pumpSends();
+		});
+	}
+
+	/* POST one message; retry a network failure once, same client_id. */
+	function sendOne(msg, tries, done) {
+		var params = { text: msg.text, room: room, client_id: null };
+		var g = gen;
+
+		params.client_id = msg.client_id;
+		if (msg.to)
+			params.to = msg.to;
+		request('POST', 'send', params, 20000, function (status, body) {
+			if (status === 0 && tries === 0 && g === gen)
+				setTimeout(function () {
+					if (g === gen)
+						sendOne(msg, 1, done);
+				}, 1000);
+			else
+				done(status, body);
+		});
+	}
+
+	/* ---- start ---- */
+
+	function init() {
+		var saved = stored();
+
+		$('login-form').onsubmit = handler(onLogin);
+		$('send-form').onsubmit = handler(onSend);
+		$('logout').onclick = handler(onLogout);
+		if (saved && saved.indexOf('\n') > 0)
+			resume(saved);
+		else
+			showLogin('');
+	}
+
+	init();
+}());
