@@ -54,5 +54,5 @@ CREATE UNIQUE INDEX events_client_id ON events(sender_session, client_id)
 CREATE VIEW event_log AS
 	SELECT id,
 	       strftime('%Y-%m-%d %H:%M:%f', ts / 1000.0, 'unixepoch') AS time,
-	       type, room, sender, recipient, text
+	       type, room, sender, recipient, text, online
 	FROM events;

@@ -15,20 +15,15 @@ FROM (SELECT * FROM event_log WHERE type = 'message' AND room = 'lobby'
 ORDER BY id;
 
 -- Who said the most in the last 24 hours, in every room.
-SELECT sender, count(*) AS messages
-FROM events
+SELECT sender, count(*) AS messages FROM event_log
 WHERE type IN ('message', 'private', 'image')
-  AND ts > (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))
-           - 86400000
+  AND time > strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 day')
 GROUP BY sender ORDER BY messages DESC LIMIT 10;
 
 -- Comings and goings of the last hour, with how many were online after.
-SELECT strftime('%H:%M:%S', ts / 1000.0, 'unixepoch') AS time,
-       type, sender AS nick, text AS reason, online
-FROM events
+SELECT time, type, sender AS nick, text AS reason, online FROM event_log
 WHERE type IN ('join', 'leave')
-  AND ts > (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))
-           - 3600000
+  AND time > strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour')
 ORDER BY id;
 
 -- Who is online now, and for how long they have been idle (seconds).

@@ -65,22 +65,18 @@ room_arg(struct conn *c)
 
 /*
  * Read an optional integer argument in [min, max] into *out (which holds
- * the default); -1 after answering bad_request.
+ * the default); -1 after answering bad_request with why.
  */
 static int
 int_arg(struct conn *c, const char *name, long long min, long long max,
-    long long *out)
+    long long *out, const char *why)
 {
 	const struct str	*s;
 
 	if ((s = request_arg(&c->req, name)) == NULL)
 		return 0;
 	if (request_parse_int(s, min, max, out) == -1) {
-		reply_error(c, API_BAD_REQUEST, name[0] == 's' ?
-		    "since must be a cursor: a whole number, 0 or more" :
-		    name[0] == 't' ? "timeout must be 0 to 60 seconds" :
-		    name[0] == 'l' ? "limit must be 1 to 200" :
-		    "before must be an event id", NULL);
+		reply_error(c, API_BAD_REQUEST, why, NULL);
 		return -1;
 	}
 	return 0;
@@ -101,19 +97,21 @@ h_poll(struct app *app, struct conn *c)
 	if (session_require(app, c, &s) == -1)
 		return;
 	if (request_arg(&c->req, "since") == NULL) {
-		reply_error(c, API_BAD_REQUEST, "since is required (0 at first)",
+		reply_error(c, API_BAD_REQUEST, "since is required (0 at first).",
 		    NULL);
 		return;
 	}
-	if (int_arg(c, "since", 0, INT64_MAX, &since) == -1 ||
-	    int_arg(c, "timeout", 0, WAITER_MAX_TIMEOUT, &timeout) == -1 ||
+	if (int_arg(c, "since", 0, INT64_MAX, &since,
+	    "since must be a cursor: a whole number, 0 or more.") == -1 ||
+	    int_arg(c, "timeout", 0, WAITER_MAX_TIMEOUT, &timeout,
+	    "timeout must be 0 to 60 seconds.") == -1 ||
 	    (room = room_arg(c)) == NULL)
 		return;
 	if (timeout > app->conf->poll_max)
 		timeout = app->conf->poll_max;
 	if (store_poll(app->store, since, room, s.id, WAITER_MAX_EVENTS,
 	    &events, &cursor) != STORE_OK) {
-		reply_error(c, API_UNAVAILABLE, "the store is unavailable",
+		reply_error(c, API_UNAVAILABLE, "The store is unavailable.",
 		    NULL);
 		return;
 	}
@@ -125,7 +123,7 @@ h_poll(struct app *app, struct conn *c)
 	for (i = 0; v != NULL && i < events.n; i++)
 		v[i] = &events.v[i];
 	if (v == NULL)
-		reply_error(c, API_UNAVAILABLE, "out of memory", NULL);
+		reply_error(c, API_UNAVAILABLE, "Out of memory.", NULL);
 	else
 		poll_answer(c, v, events.n, cursor);
 	free(v);
@@ -145,12 +143,14 @@ h_history(struct app *app, struct conn *c)
 	if (session_require(app, c, &s) == -1)
 		return;
 	if ((room = room_arg(c)) == NULL ||
-	    int_arg(c, "before", 0, INT64_MAX, &before) == -1 ||
-	    int_arg(c, "limit", 1, HISTORY_MAX, &limit) == -1)
+	    int_arg(c, "before", 0, INT64_MAX, &before,
+	    "before must be an event id.") == -1 ||
+	    int_arg(c, "limit", 1, HISTORY_MAX, &limit,
+	    "limit must be 1 to 200.") == -1)
 		return;
 	if (store_history(app->store, room, s.id, before, (int)limit,
 	    &events) != STORE_OK) {
-		reply_error(c, API_UNAVAILABLE, "the store is unavailable",
+		reply_error(c, API_UNAVAILABLE, "The store is unavailable.",
 		    NULL);
 		return;
 	}

@@ -25,7 +25,7 @@ send_read_form(struct conn *c, struct store_send *m, struct buf *to_key,
 
 	text = request_arg(&c->req, "text");
 	if (text == NULL) {
-		*why = "text is required";
+		*why = "Text is required.";
 		*err = API_BAD_TEXT;
 		return -1;
 	}
@@ -45,7 +45,7 @@ send_read_form(struct conn *c, struct store_send *m, struct buf *to_key,
 	}
 	if ((to = request_arg(&c->req, "to")) != NULL) {
 		if (validate_nick(to->p, to->len) != NULL) {
-			*why = "nobody online has that nick";
+			*why = "Nobody online has that nick.";
 			*err = API_NO_SUCH_USER;
 			return -1;
 		}
@@ -76,14 +76,14 @@ send_refused(struct conn *c, enum store_result r, int64_t retry_ms)
 		snprintf(header, sizeof header, "Retry-After: %lld\r\n",
 		    (long long)((retry_ms + 999) / 1000));
 		reply_error(c, API_RATE_LIMITED,
-		    "too many messages: wait a little", header);
+		    "Too many messages: wait a little.", header);
 		break;
 	case STORE_NOT_FOUND:
-		reply_error(c, API_NO_SUCH_USER, "nobody online has that nick",
+		reply_error(c, API_NO_SUCH_USER, "Nobody online has that nick.",
 		    NULL);
 		break;
 	default:
-		reply_error(c, API_UNAVAILABLE, "the store is unavailable",
+		reply_error(c, API_UNAVAILABLE, "The store is unavailable.",
 		    NULL);
 	}
 }

@@ -75,7 +75,7 @@ h_login(struct app *app, struct conn *c)
 
 	nick = request_arg(&c->req, "nick");
 	if (nick == NULL) {
-		reply_error(c, API_BAD_NICK, "a nick is required", NULL);
+		reply_error(c, API_BAD_NICK, "A nick is required.", NULL);
 		return;
 	}
 	if ((why = validate_nick(nick->p, nick->len)) != NULL) {
@@ -83,7 +83,7 @@ h_login(struct app *app, struct conn *c)
 		return;
 	}
 	if (session_new_tokens(&t) == -1) {
-		reply_error(c, API_UNAVAILABLE, "no randomness", NULL);
+		reply_error(c, API_UNAVAILABLE, "No randomness.", NULL);
 		return;
 	}
 	nick_z = pool_strndup(c->req.pool, nick->p, nick->len);
@@ -93,11 +93,11 @@ h_login(struct app *app, struct conn *c)
 	    &sid, &cursor);
 	buf_free(&key);
 	if (r == STORE_CONFLICT) {
-		reply_error(c, API_NICK_TAKEN, "that nick is taken", NULL);
+		reply_error(c, API_NICK_TAKEN, "That nick is taken.", NULL);
 		return;
 	}
 	if (r != STORE_OK || store_users(app->store, &users) != STORE_OK) {
-		reply_error(c, API_UNAVAILABLE, "the store is unavailable",
+		reply_error(c, API_UNAVAILABLE, "The store is unavailable.",
 		    NULL);
 		if (r == STORE_OK)
 			watch_wrote();
@@ -125,7 +125,7 @@ h_logout(struct app *app, struct conn *c)
 	if (session_require_csrf(app, c, &s) == -1)
 		return;
 	if (store_logout(app->store, s.id, loop_wall_ms()) != STORE_OK) {
-		reply_error(c, API_UNAVAILABLE, "the store is unavailable",
+		reply_error(c, API_UNAVAILABLE, "The store is unavailable.",
 		    NULL);
 		return;
 	}
@@ -148,7 +148,7 @@ h_users(struct app *app, struct conn *c)
 	if (session_require(app, c, &s) == -1)
 		return;
 	if (store_users(app->store, &users) != STORE_OK) {
-		reply_error(c, API_UNAVAILABLE, "the store is unavailable",
+		reply_error(c, API_UNAVAILABLE, "The store is unavailable.",
 		    NULL);
 		return;
 	}

@@ -88,14 +88,14 @@ request_decode_pairs(struct pool *pool, const char *s, size_t len,
 		if (eq == NULL)
 			eq = amp;
 		if (url_decode(pool, s, (size_t)(eq - s), &p.name) == -1)
-			return "a parameter has a malformed %-escape";
+			return "A parameter has a malformed %-escape.";
 		if (url_decode(pool, eq < amp ? eq + 1 : amp,
 		    (size_t)(amp - (eq < amp ? eq + 1 : amp)), &p.value) == -1)
-			return "a parameter has a malformed %-escape";
+			return "A parameter has a malformed %-escape.";
 		if (params_find(ps, p.name.p, p.name.len) != NULL)
-			return "a parameter appears twice";
+			return "A parameter appears twice.";
 		if (ps->n == REQUEST_MAX_PARAMS)
-			return "too many parameters";
+			return "Too many parameters.";
 		ps->v[ps->n++] = p;
 		s = amp;
 	}
@@ -131,7 +131,7 @@ request_parse_args(struct request *r)
 	if (r->body.len == 0)
 		return NULL;
 	if (!request_is_form(r->content_type))
-		return "the body must be application/x-www-form-urlencoded";
+		return "The body must be application/x-www-form-urlencoded.";
 	return request_decode_pairs(r->pool, r->body.p, r->body.len,
 	    &r->form_args);
 }

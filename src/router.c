@@ -41,17 +41,17 @@ router_dispatch(struct app *app, struct conn *c)
 			rt = &routes[i];
 	}
 	if (rt == NULL) {
-		reply_error(c, API_NOT_FOUND, "no such endpoint", NULL);
+		reply_error(c, API_NOT_FOUND, "No such endpoint.", NULL);
 		return;
 	}
 	if (req->method == NULL || strcmp(req->method, rt->method) != 0) {
 		snprintf(allow, sizeof allow, "Allow: %s\r\n", rt->method);
 		reply_error(c, API_METHOD_NOT_ALLOWED, rt->method[0] == 'G' ?
-		    "use GET" : "use POST", allow);
+		    "Use GET." : "Use POST.", allow);
 		return;
 	}
 	if (req->body_too_large) {
-		reply_error(c, API_TOO_LARGE, "the request body is too large",
+		reply_error(c, API_TOO_LARGE, "The request body is too large.",
 		    NULL);
 		return;
 	}

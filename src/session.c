@@ -119,18 +119,18 @@ session_require(struct app *app, struct conn *c, struct store_session *s)
 		tok.len = strlen(req->session_header);
 	}
 	if (tok.p == NULL || !token_well_formed(tok.p, tok.len)) {
-		reply_error(c, API_NO_SESSION, "log in first", NULL);
+		reply_error(c, API_NO_SESSION, "Log in first.", NULL);
 		return -1;
 	}
 	session_hash(tok.p, tok.len, hash);
 	r = store_session_find(app->store, hash, s);
 	if (r == STORE_NOT_FOUND) {
 		reply_error(c, API_NO_SESSION,
-		    "the session has ended: log in again", NULL);
+		    "The session has ended: log in again.", NULL);
 		return -1;
 	}
 	if (r != STORE_OK) {
-		reply_error(c, API_UNAVAILABLE, "the store is busy", NULL);
+		reply_error(c, API_UNAVAILABLE, "The store is busy.", NULL);
 		return -1;
 	}
 	/* Refresh coarsely: a poll should not cost a write every time. */
@@ -140,7 +140,7 @@ session_require(struct app *app, struct conn *c, struct store_session *s)
 		touch_ms = 5000;
 	if (now - s->last_seen_ms >= touch_ms) {
 		if (store_session_touch(app->store, s->id, now) != STORE_OK) {
-			reply_error(c, API_UNAVAILABLE, "the store is busy",
+			reply_error(c, API_UNAVAILABLE, "The store is busy.",
 			    NULL);
 			return -1;
 		}
@@ -182,7 +182,7 @@ session_require_csrf(struct app *app, struct conn *c, struct store_session *s)
 	}
 	if (got == NULL || !same_secret(got, len, s->csrf, strlen(s->csrf))) {
 		reply_error(c, API_BAD_CSRF,
-		    "missing or wrong CSRF token (X-CSRF-Token)", NULL);
+		    "Missing or wrong CSRF token (X-CSRF-Token).", NULL);
 		return -1;
 	}
 	return 0;

@@ -3,9 +3,11 @@
  * chat.test.js: the browser client (www/) in a real browser, against the
  * real stack. It starts nginx + chatd with tools/stack in a fresh temporary
  * directory, drives Debian's chromium through playwright-core with two
- * people (two browser contexts, so two cookie jars) and a third who comes
- * later, and prints TAP version 13. It exits non-zero if any check fails,
- * and stops the stack whatever happens.
+ * people (two browser contexts, so two cookie jars), a third who comes
+ * later and a fourth who closes the page and times out, and prints TAP
+ * version 13. It exits non-zero if any check fails, and stops the stack
+ * whatever happens (the stack's directory, with its logs, is kept after a
+ * failure).
  *
  * Run it through tests/browser/run-browser-test (which skips when node,
  * chromium or playwright-core is missing). Environment:
@@ -28,6 +30,13 @@ const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = '/tmp/chatd-browser.png';
 const WAIT = 15000;
 const XSS = '<img src=x onerror=alert(1)>';
+/*
+ * Short polls and a short idle timeout, so that a person who closes the
+ * page is timed out within the test. The pages still ask for 25 s polls;
+ * the server answers them after 4 s, which the idle timeout must exceed.
+ */
+const IDLE_TIMEOUT = 10;
+const CHATD_OPTIONS = ['--poll-max', '4', '--idle-timeout', String(IDLE_TIMEOUT)];
 
 let chromium;
 try {
@@ -93,12 +102,13 @@ function startStack() {
 	if (process.env.CHATD_URL)
 		return process.env.CHATD_URL.replace(/\/+$/, '');
 	const env = Object.assign({}, process.env);
-	/* tools/stack tests CHATD from its own directory: make it absolute. */
+	/* A relative CHATD is relative to where we were started. */
 	if (env.CHATD)
 		env.CHATD = path.resolve(env.CHATD);
 	stackDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatd-browser-'));
-	execFileSync(path.join(TOP, 'tools', 'stack'), ['start', stackDir],
-	    { env, stdio: ['ignore', 'inherit', 'pipe'] });
+	execFileSync(path.join(TOP, 'tools', 'stack'),
+	    ['start', stackDir, '--', ...CHATD_OPTIONS],
+	    { env, stdio: ['ignore', process.stderr, 'pipe'] });
 	return fs.readFileSync(path.join(stackDir, 'url'), 'utf8').trim();
 }
 
@@ -110,7 +120,7 @@ function stopStack() {
 	stackDir = null;
 	try {
 		execFileSync(path.join(TOP, 'tools', 'stack'), ['stop', dir],
-		    { stdio: ['ignore', 'inherit', 'inherit'] });
+		    { stdio: ['ignore', process.stderr, process.stderr] });
 	} catch (e) {
 		console.log(`# tools/stack stop failed: ${e.message}`);
 	}
@@ -123,7 +133,6 @@ function stopStack() {
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 	process.on(sig, () => {
 		console.log(`# ${sig}: stopping`);
-		failures++;
 		stopStack();
 		process.exit(1);
 	});
@@ -246,7 +255,7 @@ async function refusedLogin(who, nick, status, code) {
 /* ---- the scenario ---- */
 
 async function scenario(browser, url) {
-	let alice, bob, carol;
+	let alice, bob, carol, dave;
 
 	await check('alice opens the page and sees the login form', async () => {
 		alice = await person(browser, url, 'alice');
@@ -441,9 +450,22 @@ async function scenario(browser, url) {
 		await waitEvent(carol, 'message', 'back after a reload');
 	});
 
+	if (process.env.CHATD_URL)
+		report(true, 'a closed page times out # SKIP not our own stack');
+	else await check('dave closes his page and alice sees him time out', async () => {
+		dave = await person(browser, url, 'dave');
+		await login(dave, 'dave');
+		await waitEvent(alice, 'join', 'dave joined');
+		await waitUsers(alice, ['alice', 'carol', 'dave']);
+		await dave.context.close();
+		const loc = eventLocator(alice, 'leave', 'dave left (timeout)').first();
+		await loc.waitFor({ state: 'attached', timeout: WAIT + IDLE_TIMEOUT * 1000 });
+		await waitUsers(alice, ['alice', 'carol']);
+	});
+
 	await check('no console errors or page errors in any page', async () => {
 		const errors = [];
-		for (const who of [alice, bob, carol])
+		for (const who of [alice, bob, carol, dave])
 			if (who)
 				for (const e of who.errors)
 					errors.push(`${who.name}: ${e}`);

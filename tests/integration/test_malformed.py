@@ -54,7 +54,8 @@ def t_not_found(st):
     a = login_client(st)
     for method, path in (("GET", "/api/nope"), ("GET", "/api/loginx"), ("GET", "/api/"),
                          ("GET", "/api/users/extra"), ("GET", "/api/POLL?since=0"),
-                         ("POST", "/api/nope"), ("GET", "/api/nope?since=0&x=%ZZ")):
+                         ("POST", "/api/nope"), ("GET", "/api/nope?since=0&x=%ZZ"),
+                         ("GET", "/api/%3Cscript%3E&amp;"), ("GET", "/api/x%E2%80%A8y")):
         before = st.count_events()
         r = a.request(method, path, csrf="header" if method == "POST" else None)
         tap.ok(is_error(r, 404, "not_found") and isinstance(r.json.get("message"), str),
@@ -89,7 +90,8 @@ def t_query(st):
         r = a.request("GET", "/api/poll?" + q)
         tap.ok(is_error(r, 400, "bad_request"), "poll?%s: 400 bad_request" % q, r.show())
     for q in ("since=0&timeout=0&room=lobby%00", "since=0&timeout=0&room=%FF",
-              "since=0&timeout=0&room=%ZZ"):
+              "since=0&timeout=0&room=%ZZ", "since=0&timeout=0&room=%3Cb%3E%26",
+              "since=%3Cscript%3E%26", "since=0&timeout=%E2%80%A8"):
         r = a.request("GET", "/api/poll?" + q)
         tap.ok(r.status == 400 and r.error in ("bad_room", "bad_request"), "poll?%s: 400" % q, r.show())
     for q in ("&&&", "%", "%ZZ", "=", "==&=&", "a=%", "&&&since=0&timeout=0&&&",

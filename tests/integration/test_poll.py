@@ -4,6 +4,7 @@
 # daemon processes, rows written from outside, clients that go away and
 # SIGTERM (API.md, "Events" and "Endpoints").
 
+import json
 import os
 import signal
 import socket
@@ -12,7 +13,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chatlib import (OMIT, Client, Stack, Tap, alive_check, events_of, ids_of, is_int,
+from chatlib import (OMIT, _pid_alive, Client, Stack, Tap, alive_check, events_of, ids_of, is_int,
                      login_client, main_guard, raw_bytes, unique_nick, wait_until)
 
 main_guard()
@@ -164,6 +165,7 @@ def t_rooms(st):
 
 
 def t_follow_concurrent(st):
+    where = " (%s)" % st.name
     follower = login_client(st)
     senders = [login_client(st) for _ in range(3)]
     follower.catch_up()
@@ -198,7 +200,7 @@ def t_follow_concurrent(st):
                 all_ids.append(e.get("id"))
                 if e.get("type") == "message" and e.get("from") in nicks:
                     seen.append(e["id"])
-            if done.is_set() and len(seen) >= sum(per):
+            if len(seen) >= sum(per):
                 return
 
     ft = threading.Thread(target=follow)
@@ -211,15 +213,15 @@ def t_follow_concurrent(st):
     done.set()
     ft.join(60)
     expected = sorted(i for s in sent for i in s)
-    tap.eq(errors, [], "200 concurrent sends all answer 200")
-    tap.eq(bad, [], "every poll of the follower answers 200")
-    tap.eq(len(seen), len(set(seen)), "the follower sees every message at most once",
+    tap.eq(errors, [], "200 concurrent sends all answer 200" + where)
+    tap.eq(bad, [], "every poll of the follower answers 200" + where)
+    tap.eq(len(seen), len(set(seen)), "the follower sees every message at most once" + where,
            "%d seen, %d distinct" % (len(seen), len(set(seen))))
-    tap.ok(strictly_increasing(all_ids), "the follower sees events in strictly increasing id order",
+    tap.ok(strictly_increasing(all_ids), "the follower sees events in strictly increasing id order" + where,
            repr(all_ids[:50]))
     missing = sorted(set(expected) - set(seen))
-    tap.eq(missing, [], "the follower sees every message sent (%d)" % len(expected))
-    tap.eq(sorted(seen), expected, "it sees exactly the ids the sends returned")
+    tap.eq(missing, [], "the follower sees every message sent (%d)" % len(expected) + where)
+    tap.eq(sorted(seen), expected, "it sees exactly the ids the sends returned" + where)
     for s in senders + [follower]:
         s.logout()
 
@@ -269,12 +271,44 @@ def t_page_500(st):
         w.logout()
 
 
+def fd_count(st):
+    """Open descriptors of chatd (None where /proc cannot tell)."""
+    try:
+        return len(os.listdir("/proc/%d/fd" % st.chatd_pid()))
+    except OSError:
+        return None
+
+
+def t_many_parked(st):
+    """200 polls parked at once are all answered by one message."""
+    a = login_client(st)
+    a.catch_up()
+    ds = [a.poll_deferred(timeout=30) for _ in range(200)]
+    time.sleep(2)
+    early = [d for d in ds if d.done()]
+    tap.eq(len(early), 0, "200 polls park", "\n".join(repr(d.resp) for d in early[:5]))
+    mid = a.must_send("to the 200")
+    rs = []
+    for d in ds:
+        try:
+            rs.append(d.join(40))
+        except Exception as e:
+            rs.append(None)
+    good = sum(1 for r in rs if r is not None and mid in ids_of(r.events))
+    tap.eq(good, 200, "all 200 parked polls get the message",
+           "\n".join(r.show() if r else "no answer" for r in rs if r is None or mid not in ids_of(r.events))[:2000])
+    tap.ok(max(d.elapsed for d in ds) < 20, "well before their timeout (max %.2f s)" % max(d.elapsed for d in ds))
+    a.logout()
+
+
 def t_disconnect(st):
     a = login_client(st)
     a.catch_up()
     keep = login_client(st)
     keep.catch_up()
     kd = keep.poll_deferred(timeout=20)
+    time.sleep(PARK)
+    base_fds = fd_count(st)
     req = ("GET /api/poll?since=%d&timeout=20 HTTP/1.1\r\nHost: %s:%d\r\n"
            "Cookie: chat_session=%s\r\n\r\n" % (a.cursor, st.host, st.port, a.session)).encode()
     socks = []
@@ -292,6 +326,10 @@ def t_disconnect(st):
         s.close()
     time.sleep(PARK)
     tap.ok(st.chatd_alive(), "chatd survives 22 clients that went away mid-poll")
+    if base_fds is not None:
+        fds = wait_until(lambda: (lambda n: n if n <= base_fds + 3 else None)(fd_count(st)), 5)
+        tap.ok(fds is not None, "chatd lets go of the polls whose clients went away "
+               "(descriptors: %s before, %s after)" % (base_fds, fd_count(st)))
     r = a.users()
     tap.eq(r.status, 200, "other requests still work after the disconnects", r.show())
     mid = a.must_send("after disconnects")
@@ -301,6 +339,134 @@ def t_disconnect(st):
     tap.ok(mid in ids_of(r.events), "the client that went away polls again and sees the message", r.show())
     a.logout()
     keep.logout()
+
+
+def t_retry_same_cursor(st):
+    """Polling twice from the same cursor (a lost answer, retried) gives
+    the same events again."""
+    a = login_client(st)
+    a.catch_up()
+    ids = [a.must_send("retry %d" % i) for i in range(3)]
+    r1 = a.poll(timeout=0)
+    r2 = a.poll(timeout=0)
+    tap.eq(ids_of(r2.events), ids_of(r1.events), "a retried poll gives the same events")
+    tap.eq((r2.json or {}).get("cursor"), (r1.json or {}).get("cursor"), "and the same cursor")
+    tap.ok(set(ids) <= set(ids_of(r1.events)), "including the new messages", r1.show())
+    a.logout()
+
+
+def t_big_answer(st):
+    """500 events of 2000 three-byte characters (several MB of JSON) come
+    back whole, and a client reading that answer slowly does not hold up
+    anyone else."""
+    reader = login_client(st)
+    reader.catch_up()
+    mark = reader.cursor
+    big = "\u20ac" * 1999
+    writers = [login_client(st) for _ in range(4)]
+    sent, errors, lock = [], [], threading.Lock()
+
+    def send_many(w, base, n):
+        for k in range(n):
+            r = w.send("%s%d" % (big, (base + k) % 10))
+            if r.status == 200 and isinstance(r.json, dict):
+                with lock:
+                    sent.append(r.json["id"])
+            else:
+                errors.append(r.show())
+
+    ts = [threading.Thread(target=send_many, args=(w, i * 125, 125)) for i, w in enumerate(writers)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(120)
+    tap.eq(errors, [], "500 sends of 2000 three-byte characters answer 200")
+    r = reader.poll(since=mark, timeout=0)
+    tap.eq(r.status, 200, "a poll of 500 big events answers 200 (%d bytes)" % len(r.body),
+           r.show()[:300])
+    got = {e["id"]: e.get("text") for e in r.events if e.get("id") in set(sent)}
+    tap.ok(len(got) >= min(len(sent), 400) and all(t and t[:1999] == big and len(t) == 2000
+                                                   for t in got.values()),
+           "its events come back whole (%d of %d)" % (len(got), len(sent)))
+
+    # The same answer again, read slowly: 8 KB, then a pause while others
+    # are served, then the rest.
+    req = ("GET /api/poll?since=%d&timeout=0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+           "Cookie: chat_session=%s\r\n\r\n" % (mark, reader.session)).encode()
+    s = socket.create_connection((st.host, st.port), timeout=30)
+    s.sendall(req)
+    first = s.recv(8192)
+    time.sleep(1)     # let the buffers between us and chatd fill up
+    other = login_client(st)
+    t0 = time.monotonic()
+    ok_other = other.users().status == 200 and other.must_send("while someone reads slowly") > 0
+    dt = time.monotonic() - t0
+    time.sleep(1)
+    tap.ok(ok_other and dt < 3, "others are served while a big answer waits on a slow reader "
+           "(%.2f s)" % dt)
+    data = [first]
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data.append(chunk)
+    s.close()
+    raw = b"".join(data)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    if b"chunked" in head.lower():
+        out, rest = [], body
+        while rest:
+            line, _, rest = rest.partition(b"\r\n")
+            n = int(line.split(b";")[0] or b"0", 16)
+            if n == 0:
+                break
+            out.append(rest[:n])
+            rest = rest[n + 2:]
+        body = b"".join(out)
+    try:
+        j = json.loads(body.decode("utf-8"))
+        same = ids_of(j.get("events", [])) == ids_of(r.events)
+    except ValueError as e:
+        same = False
+        tap.diag("slow read: %s; %d bytes, head %r" % (e, len(body), head[:200]))
+    tap.ok(same, "the slowly read answer is whole and the same")
+    for w in writers + [reader, other]:
+        w.logout()
+
+
+def t_follow_restart():
+    """A client following cursors sees every message exactly once across a
+    kill -9 and restart of the daemon (and keeps its session)."""
+    with Stack(["--rate-limit", "1000/10"], tap=tap, name="restart stack") as st:
+        f = login_client(st)
+        s = login_client(st)
+        f.catch_up()
+        sent = [s.must_send("before %d" % i) for i in range(20)]
+        seen = []
+        r = f.poll(timeout=0, advance=True)
+        seen += [e["id"] for e in r.events if e.get("from") == s.nick]
+        sent += [s.must_send("unread %d" % i) for i in range(20)]
+        d = f.poll_deferred(timeout=20)
+        time.sleep(PARK)
+        st.kill9_chatd()
+        try:
+            lost = d.join(30)
+            tap.diag("the poll in flight at kill -9 got: %d" % lost.status)
+        except Exception as e:
+            tap.diag("the poll in flight at kill -9: %s" % e)
+        st.restart()
+        r = f.users()
+        tap.eq(r.status, 200, "a session survives a kill -9 and restart of chatd", r.show())
+        r = s.send("after restart")
+        tap.eq(r.status, 200, "the sender's session survives too", r.show())
+        if r.status == 200:
+            sent.append(r.json["id"])
+        for _ in range(20):
+            r = f.poll(timeout=0, advance=True)
+            if r.status != 200 or not r.events:
+                break
+            seen += [e["id"] for e in r.events if e.get("from") == s.nick]
+        tap.eq(seen, sorted(sent), "following cursors across the restart: every message once, in order")
 
 
 def t_workers():
@@ -351,21 +517,24 @@ def t_workers():
                 tap.ok(e.get("type") == "message" and e.get("from") == "system"
                        and e.get("room") == "lobby" and is_int(e.get("ts")),
                        "the outside row reads as a message from system with a ts", repr(e))
+        tap.run(t_follow_concurrent, st)
         alive_check(tap, st, "the 3-worker tests")
 
 
-def t_sigterm():
-    with Stack(["--poll-timeout", "2"], tap=tap, name="sigterm stack") as st:
+def t_sigterm(workers=None):
+    name = "sigterm stack, %s worker(s)" % (workers or 1)
+    with Stack(["--poll-timeout", "2"], workers=workers, tap=tap, name=name) as st:
         a = login_client(st)
         a.catch_up()
         t0 = time.monotonic()
         r = a.poll(timeout=OMIT)
         dt = time.monotonic() - t0
-        tap.ok(r.status == 200 and r.events == [], "a poll without timeout uses --poll-timeout", r.show())
-        tap.ok(1 <= dt < 10, "it waited about the configured 2 s (%.2f s)" % dt)
-        ds = [a.poll_deferred(timeout=30) for _ in range(3)]
+        tap.ok(r.status == 200 and r.events == [], "a poll without timeout uses --poll-timeout (%s)" % name, r.show())
+        tap.ok(1 <= dt < 10, "it waited about the configured 2 s (%.2f s, %s)" % (dt, name))
+        ds = [a.poll_deferred(timeout=30) for _ in range(3 * (workers or 1))]
         time.sleep(PARK * 2)
-        tap.ok(not any(d.done() for d in ds), "three polls parked before SIGTERM")
+        tap.ok(not any(d.done() for d in ds), "polls parked before SIGTERM (%s)" % name)
+        pids = st.chatd_pids()
         st.signal_chatd(signal.SIGTERM)
         rs = []
         for d in ds:
@@ -375,20 +544,24 @@ def t_sigterm():
                 rs.append(None)
                 tap.diag("poll after SIGTERM: %s: %s" % (type(e).__name__, e))
         tap.ok(all(r is not None and r.status == 200 for r in rs),
-               "SIGTERM answers the parked polls with 200 (not 502/504)",
+               "SIGTERM answers the parked polls with 200, not an error (%s)" % name,
                "\n".join(r.show() if r else "no answer" for r in rs))
         tap.ok(all(r is not None and r.status == 200 and isinstance(r.json, dict)
                    and is_int(r.json.get("cursor")) and isinstance(r.json.get("events"), list)
-                   for r in rs), "their answers are {cursor, events}")
-        tap.ok(max(d.elapsed for d in ds) < 20, "answered before their own timeout")
-        tap.ok(wait_until(lambda: not st.chatd_alive(), 15), "chatd exits after SIGTERM")
+                   for r in rs), "their answers are {cursor, events} (%s)" % name)
+        tap.ok(max(d.elapsed for d in ds) < 20, "answered before their own timeout (%s)" % name)
+        tap.ok(wait_until(lambda: not any(_pid_alive(p) for p in pids), 15),
+               "chatd and all its processes (%d) exit after SIGTERM (%s)" % (len(pids), name))
 
 
 with Stack(["--rate-limit", "1000/10"], tap=tap) as st:
     for t in (t_wakeup, t_empty_and_timeouts, t_bad_params, t_since_zero, t_private_visibility,
-              t_rooms, t_follow_concurrent, t_page_500, t_disconnect):
+              t_rooms, t_follow_concurrent, t_page_500, t_retry_same_cursor, t_big_answer,
+              t_many_parked, t_disconnect):
         tap.run(t, st)
     alive_check(tap, st, "the poll tests")
 tap.run(t_workers)
+tap.run(t_follow_restart)
 tap.run(t_sigterm)
+tap.run(t_sigterm, 3)
 tap.done()

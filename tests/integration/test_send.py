@@ -3,9 +3,9 @@
 # retries, the rate limit, the body limit, JSON escaping and durability
 # (API.md, "Endpoints").
 
-import json
 import os
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -92,6 +92,9 @@ def t_text(st):
                         ("\u20ac" * 2000, "2000 three-byte characters (6000 bytes)"),
                         ("\U0001F600" * 2000, "2000 four-byte characters (8000 bytes)"),
                         ("line one\nline two\ttabbed", "a newline and a tab"),
+                        ("".join(chr(c) for c in range(1, 32)) + "\x7f\u0085\u009f",
+                         "C0 and C1 control characters (API.md: any valid UTF-8)"),
+                        ("\ufeff\uffff\U0010ffff\u200b", "a BOM, U+FFFF, U+10FFFF and U+200B"),
                         ("  padded  ", "leading and trailing spaces")):
         r = a.send(text)
         ok = tap.eq(r.status, 200, "text of %s is accepted" % label, r.show())
@@ -253,11 +256,98 @@ def t_rate_limit():
                "history holds only the three accepted messages", h.show())
 
 
+def t_burst(st):
+    """50 clients at once: each logs in, sends and finds its message."""
+    res = []
+    lock = threading.Lock()
+
+    def one(i):
+        try:
+            c = login_client(st)
+            mid = c.must_send("burst %d" % i)
+            p = c.poll(since=0, timeout=0)
+            h = c.history(limit=200)
+            ok = mid in ids_of(h.events) and p.status == 200 and c.logout().status == 200
+        except Exception as e:
+            ok = "%s: %s" % (type(e).__name__, e)
+        with lock:
+            res.append(ok)
+    ts = [threading.Thread(target=one, args=(i,)) for i in range(50)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60)
+    tap.eq(res.count(True), 50, "50 concurrent clients log in, send, poll, read history, log out",
+           repr([r for r in res if r is not True][:5]))
+
+
+def t_retry_after():
+    """After waiting the Retry-After seconds, the session may send again."""
+    with Stack(["--rate-limit", "2/2"], tap=tap, name="short rate-limit stack") as st:
+        a = login_client(st)
+        for i in range(2):
+            a.must_send("quick %d" % i)
+        r = a.send("too quick")
+        tap.eq(r.status, 429, "the 3rd send within 2 s: 429", r.show())
+        ra = r.headers.get("retry-after", "")
+        tap.ok(ra.isdigit() and 1 <= int(ra) <= 2, "Retry-After is 1 or 2 seconds", repr(ra))
+        if ra.isdigit():
+            time.sleep(int(ra) + 0.2)
+            r = a.send("after waiting")
+            tap.eq(r.status, 200, "a send after waiting Retry-After seconds succeeds", r.show())
+
+
+def t_workers_send():
+    """With several processes the rate limit and client_id still hold per
+    session (not per process)."""
+    with Stack(["--rate-limit", "3/60"], workers=3, tap=tap, name="3-worker send stack") as st:
+        a = login_client(st)
+        codes = [a.send("w %d" % i).status for i in range(9)]
+        tap.eq(sorted(codes), [200] * 3 + [429] * 6,
+               "3 workers: a session still gets only 3 sends per 60 s", repr(codes))
+        b = login_client(st)
+        cid = "race-" + unique_nick()
+        res = []
+        lock = threading.Lock()
+
+        def go():
+            r = b.send("raced", client_id=cid)
+            with lock:
+                res.append(r)
+        ts = [threading.Thread(target=go) for _ in range(3)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(30)
+        ok = [r for r in res if r.status == 200]
+        tap.ok(len(ok) == 3 and len({r.json.get("id") for r in ok}) == 1,
+               "3 concurrent sends with one client_id on 3 workers all get the same id",
+               "\n".join(r.show() for r in res))
+        h = b.history(limit=200)
+        tap.eq(len(events_of(h, text="raced")), 1, "and the log holds the message once", h.show())
+
+
+def t_max_body():
+    """chatd's own body limit (--max-body) answers 413 too_large in JSON."""
+    with Stack(["--max-body", "1024"], tap=tap, name="max-body stack") as st:
+        a = login_client(st)
+        before = st.count_events()
+        r = a.send("x" * 1900)
+        tap.ok(r.status == 413 and r.error == "too_large",
+               "a 2 KB form over --max-body 1024: chatd answers 413 too_large", r.show())
+        tap.eq(st.count_events(), before, "the refused body writes nothing")
+        r = a.send("x" * 500)
+        tap.eq(r.status, 200, "a form under the limit still works", r.show())
+
+
 with Stack(["--rate-limit", "1000/10"], tap=tap) as st:
-    for t in (t_send_basic, t_rooms, t_text, t_private, t_client_id, t_too_large, t_escaping):
+    for t in (t_send_basic, t_rooms, t_text, t_private, t_client_id, t_too_large, t_escaping, t_burst):
         tap.run(t, st)
     alive_check(tap, st, "the send tests")
 tap.run(t_rate_limit)
+tap.run(t_retry_after)
+tap.run(t_workers_send)
+tap.run(t_max_body)
 tap.run(t_durability, None)
 tap.run(t_durability, "normal")
 tap.done()

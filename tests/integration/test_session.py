@@ -304,6 +304,39 @@ def t_idle_timeout(workers):
         tap.eq(r.status, 200, "the timed-out nick is free again (workers=%s)" % workers, r.show())
 
 
+def t_login_race():
+    """Concurrent logins of one nick in different cases on 3 processes:
+    exactly one wins, the others get 409 nick_taken, one join is written."""
+    import threading
+    with Stack(workers=3, tap=tap, name="3-worker login stack") as st:
+        watcher = login_client(st)
+        watcher.catch_up()
+        for rnd in range(3):
+            base = unique_nick("Race")
+            variants = [base, base.lower(), base.upper(), base.swapcase(), base]
+            res = []
+            lock = threading.Lock()
+
+            def go(n):
+                r = Client(st).login(n)
+                with lock:
+                    res.append(r)
+            ts = [threading.Thread(target=go, args=(n,)) for n in variants]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join(30)
+            codes = sorted(r.status for r in res)
+            tap.eq(codes, [200, 409, 409, 409, 409],
+                   "round %d: 5 concurrent logins of one nick: one 200, four 409" % rnd,
+                   "\n".join(r.show() for r in res))
+            tap.ok(all(r.error == "nick_taken" for r in res if r.status == 409),
+                   "round %d: the losers get nick_taken" % rnd)
+            joins = [e for e in watcher.catch_up()
+                     if e.get("type") == "join" and (e.get("from") or "").lower() == base.lower()]
+            tap.eq(len(joins), 1, "round %d: one join is written" % rnd, repr(joins))
+
+
 with Stack(tap=tap) as st:
     for t in (t_login_fields, t_good_nicks, t_bad_nicks, t_nick_taken, t_header_mode,
               t_no_session, t_csrf, t_logout, t_login_cursor):
@@ -311,4 +344,5 @@ with Stack(tap=tap) as st:
     alive_check(tap, st, "the session tests")
 tap.run(t_idle_timeout, None)
 tap.run(t_idle_timeout, 3)
+tap.run(t_login_race)
 tap.done()

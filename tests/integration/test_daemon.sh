@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The daemon as an operator meets it: options, the schema it leaves for
+# sqlite3 users, its socket, and how it starts and stops. TAP output.
+set -u
+top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+chatd=${CHATD:-$top/build/src/chatd}
+dir=$(mktemp -d /tmp/chatd-daemon.XXXXXX)
+n=0 failed=0
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$dir"' EXIT
+
+ok() {	# ok CONDITION-EXIT-STATUS NAME
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else
+		echo "not ok $n - $2"; failed=$((failed + 1)); fi
+}
+
+"$chatd" --help | grep -q -- '--socket PATH'; ok $? "--help lists the options"
+"$chatd" --version | grep -qE '^chatd [0-9]+\.[0-9]+'; ok $? "--version"
+"$chatd" --no-such-option 2>/dev/null; [ $? -eq 2 ]; ok $? "an unknown option exits 2"
+"$chatd" --rate-limit 0/10 2>/dev/null; [ $? -eq 2 ]; ok $? "a bad value exits 2"
+"$chatd" --poll-max 61 2>/dev/null; [ $? -eq 2 ]; ok $? "--poll-max over 60 exits 2"
+
+# Start one, with a stale socket file in the way.
+touch "$dir/s.sock"
+"$chatd" --socket "$dir/s.sock" --db "$dir/chat.db" --socket-mode 0600 \
+    2>"$dir/log" &
+pid=$!
+for i in $(seq 100); do [ -S "$dir/s.sock" ] && break; sleep 0.05; done
+[ -S "$dir/s.sock" ]; ok $? "a stale socket file is replaced"
+[ "$(stat -c %a "$dir/s.sock")" = 600 ]; ok $? "--socket-mode sets the socket's mode"
+
+"$chatd" --socket "$dir/s.sock" --db "$dir/other.db" 2>"$dir/log2"
+[ $? -eq 1 ] && grep -q 'another server' "$dir/log2"
+ok $? "a second chatd refuses a socket that is in use"
+
+# What sqlite3 users find.
+[ "$(sqlite3 "$dir/chat.db" 'PRAGMA user_version')" = 1 ]
+ok $? "the schema is versioned with user_version"
+[ "$(sqlite3 "$dir/chat.db" 'PRAGMA journal_mode')" = wal ]
+ok $? "the database is in WAL mode"
+sqlite3 "$dir/chat.db" "INSERT INTO events (type, room, sender, text)
+    VALUES ('message', 'lobby', 'system', 'hello')" 2>/dev/null
+ok $? "sql/insert-from-shell.sql's INSERT works"
+sqlite3 "$dir/chat.db" "SELECT time FROM event_log WHERE id = 1" |
+    grep -qE '^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9:.]+$'
+ok $? "event_log shows readable times"
+sqlite3 "$dir/chat.db" "INSERT INTO events (type, sender) VALUES ('bogus', 'x')" 2>/dev/null
+[ $? -ne 0 ]; ok $? "the log refuses an event type API.md does not know"
+sqlite3 -readonly "$dir/chat.db" < "$top/sql/queries.sql" >/dev/null
+ok $? "sql/queries.sql runs on a live database"
+
+sed -n '/^```sql$/,/^```$/p' "$top/README.md" | sed '1d;$d' > "$dir/readme.sql"
+[ "$(grep -c '^SELECT' "$dir/readme.sql")" -ge 3 ] &&
+    sqlite3 -readonly "$dir/chat.db" < "$dir/readme.sql" >/dev/null
+ok $? "the README's history queries run on a live database"
+
+kill -TERM $pid
+wait $pid
+ok $? "SIGTERM stops it with status 0"
+[ ! -e "$dir/s.sock" ]; ok $? "and it removes its socket"
+
+# A newer schema than it knows: refuse, rather than corrupt it.
+sqlite3 "$dir/chat.db" 'PRAGMA user_version = 99'
+"$chatd" --socket "$dir/s.sock" --db "$dir/chat.db" 2>"$dir/log3"
+[ $? -eq 1 ] && grep -q 'newer' "$dir/log3"
+ok $? "a database from a newer chatd is refused"
+
+echo "1..$n"
+[ $failed -eq 0 ]
