@@ -89,7 +89,11 @@ event_json(struct buf *b, const struct event *e)
 		json_key(b, "image");
 		json_int(b, e->image);
 	}
-	field_str(b, "text", e->text);
+	if (e->text != NULL) {
+		buf_addc(b, ',');
+		json_key(b, "text");
+		json_string(b, e->text, e->text_len);
+	}
 	if (e->online >= 0) {
 		buf_addc(b, ',');
 		json_key(b, "online");

@@ -21,7 +21,8 @@ struct event {
 	char		*room;		/* NULL if none */
 	char		*from;
 	char		*to;		/* NULL unless private */
-	char		*text;		/* NULL if none */
+	char		*text;		/* NULL if none; may hold NULs */
+	size_t		 text_len;
 	int64_t		 image;		/* 0 if none */
 	int64_t		 online;	/* -1 if none (join and leave have it) */
 	int64_t		 sender_session;	/* 0 if none */

@@ -1,6 +1,7 @@
 /*
  * request: query strings, form bodies and cookies (see request.h).
  */
+#include <limits.h>
 #include <string.h>
 #include <strings.h>
 
@@ -202,7 +203,7 @@ request_parse_int(const struct str *s, long long min, long long max,
 	size_t		i = 0;
 	int		neg = 0;
 
-	if (s == NULL || s->len == 0 || s->len > 18)
+	if (s == NULL || s->len == 0 || s->len > 20)
 		return -1;
 	if (s->p[0] == '-') {
 		neg = 1;
@@ -213,6 +214,8 @@ request_parse_int(const struct str *s, long long min, long long max,
 	for (; i < s->len; i++) {
 		if (s->p[i] < '0' || s->p[i] > '9')
 			return -1;
+		if (v > (LLONG_MAX - (s->p[i] - '0')) / 10)
+			return -1;	/* it would overflow */
 		v = v * 10 + (s->p[i] - '0');
 	}
 	if (neg)

@@ -673,6 +673,7 @@ read_events(sqlite3_stmt *s, struct event_list *out)
 		e->from = column_strdup(s, 4);
 		e->to = column_strdup(s, 5);
 		e->text = column_strdup(s, 6);
+		e->text_len = e->text ? (size_t)sqlite3_column_bytes(s, 6) : 0;
 		e->image = sqlite3_column_int64(s, 7);
 		if (sqlite3_column_type(s, 8) != SQLITE_NULL)
 			e->online = sqlite3_column_int64(s, 8);
@@ -710,10 +711,14 @@ store_poll(struct store *st, int64_t since, const char *room, int64_t sid,
 	rc = read_events(s, out);
 	if (rc != SQLITE_DONE)
 		return store_failed(st, rc, "poll");
+	/*
+	 * A cursor beyond the log (one from another database) is brought
+	 * back to its end, so that the client sees what comes next.
+	 */
 	if (out->n == (size_t)limit)
 		*cursor = out->v[out->n - 1].id;
 	else
-		*cursor = max > since ? max : since;
+		*cursor = max;
 	return STORE_OK;
 }
 

@@ -52,6 +52,14 @@ class Tap:
         self.failures = []
         self.lock = threading.Lock()
         self._print("TAP version 13")
+        sys.excepthook = self._uncaught
+
+    def _uncaught(self, etype, e, tb):
+        """An exception outside tap.run (a stack that will not start):
+        say why, and bail out rather than end without a plan."""
+        traceback.print_exception(etype, e, tb)
+        self.ok(False, "uncaught %s: %s" % (etype.__name__, _short(str(e), 200)))
+        self.bail("%s: %s" % (etype.__name__, _short(str(e), 200)))
 
     def _print(self, line):
         sys.stdout.write(line + "\n")

@@ -93,6 +93,26 @@ def t_history_rooms_private(st):
         x.logout()
 
 
+def t_history_invisible(st):
+    """The newest N a poll would show, even when the newest rows of the log
+    are ones the caller may not see."""
+    a, b, c = login_client(st), login_client(st), login_client(st)
+    mine = [c.must_send("lobby %d" % i) for i in range(60)]
+    for i in range(250):
+        a.must_send("elsewhere %d" % i, room="elsewhere")
+    for i in range(250):
+        a.must_send("private %d" % i, to=b.nick)
+    r = c.history()
+    tap.eq(ids_of(r.events), mine[-50:],
+           "history of lobby behind 500 newer invisible rows: still the newest 50 it may see",
+           r.show()[:400])
+    r = c.history(limit=200)
+    tap.ok(set(mine) <= set(ids_of(r.events)) and ascending(ids_of(r.events)),
+           "limit=200 behind 500 invisible rows: all 60 lobby messages", r.show()[:400])
+    for x in (a, b, c):
+        x.logout()
+
+
 def t_users(st):
     a = login_client(st)
     t0 = int(time.time() * 1000)
@@ -135,7 +155,7 @@ def t_users(st):
 
 
 with Stack(["--rate-limit", "1000/10"], tap=tap) as st:
-    for t in (t_history, t_history_rooms_private, t_users):
+    for t in (t_history, t_history_rooms_private, t_history_invisible, t_users):
         tap.run(t, st)
     alive_check(tap, st, "the history and users tests")
 tap.done()

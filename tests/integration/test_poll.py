@@ -341,6 +341,49 @@ def t_disconnect(st):
     keep.logout()
 
 
+def t_invisible_flood(st):
+    """600 events the reader may not see (another room, others' private
+    messages) and then one it may: following cursors gets there in a few
+    polls, and a parked poll is not fooled into answering early."""
+    reader = login_client(st)
+    a, b = login_client(st), login_client(st)
+    reader.catch_up()
+    errors = []
+
+    def flood(c, n, **kw):
+        for k in range(n):
+            r = c.send("flood %d" % k, **kw)
+            if r.status != 200:
+                errors.append(r.show())
+    ts = [threading.Thread(target=flood, args=(a, 300), kwargs={"room": "elsewhere"}),
+          threading.Thread(target=flood, args=(b, 300), kwargs={"to": a.nick})]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(120)
+    tap.eq(errors, [], "600 sends the reader may not see")
+    d = reader.poll_deferred(timeout=3)
+    r = d.join(30)
+    tap.eq(r.status, 200, "a poll behind 600 invisible events answers 200", r.show())
+    tap.eq(r.events, [], "and shows none of them", r.show()[:300])
+    c = (r.json or {}).get("cursor")
+    tap.ok(is_int(c) and c >= reader.cursor, "its cursor does not go back", repr(c))
+    mid = a.must_send("visible at last")
+    seen, polls, cursor = [], 0, reader.cursor
+    while polls < 10 and mid not in seen:
+        r = reader.poll(since=cursor, timeout=5)
+        polls += 1
+        if r.status != 200:
+            break
+        seen += ids_of(r.events)
+        cursor = r.json.get("cursor", cursor)
+    tap.ok(mid in seen, "following cursors past 600 invisible events reaches the visible one "
+           "(%d polls)" % polls)
+    tap.eq(len(seen), len(set(seen)), "and sees nothing twice")
+    for x in (reader, a, b):
+        x.logout()
+
+
 def t_retry_same_cursor(st):
     """Polling twice from the same cursor (a lost answer, retried) gives
     the same events again."""
@@ -557,7 +600,7 @@ def t_sigterm(workers=None):
 with Stack(["--rate-limit", "1000/10"], tap=tap) as st:
     for t in (t_wakeup, t_empty_and_timeouts, t_bad_params, t_since_zero, t_private_visibility,
               t_rooms, t_follow_concurrent, t_page_500, t_retry_same_cursor, t_big_answer,
-              t_many_parked, t_disconnect):
+              t_many_parked, t_invisible_flood, t_disconnect):
         tap.run(t, st)
     alive_check(tap, st, "the poll tests")
 tap.run(t_workers)

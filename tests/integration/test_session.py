@@ -132,6 +132,20 @@ def t_nick_taken(st):
                "login %r while %r is live: 409 nick_taken" % (other, base), r.show())
     tap.eq(st.count_events(), before, "refused logins write nothing")
     a.logout()
+    for nick, other in (("\u00c9mile\u00c4\u00d6", "\u00e9mile\u00e4\u00f6"),
+                        ("\u0418\u0432\u0430\u043d", "\u0438\u0412\u0410\u041d"),
+                        ("\u0394\u03b5\u03bb", "\u03b4\u0395\u039b")):
+        a = Client(st)
+        if not tap.eq(a.login(nick).status, 200, "login %s" % nick):
+            continue
+        r = Client(st).login(other)
+        tap.ok(r.status == 409 and r.error == "nick_taken",
+               "non-ASCII nicks compare without regard to case: %s vs %s: 409" % (nick, other), r.show())
+        s = login_client(st)
+        r = s.send("hi", to=other)
+        tap.eq(r.status, 200, "a private message to %s reaches %s" % (other, nick), r.show())
+        s.logout()
+        a.logout()
 
 
 def t_header_mode(st):
@@ -210,7 +224,8 @@ def t_csrf(st):
     tap.eq(r.status, 200, "send with csrf as form field", r.show())
     r = c.logout(csrf="form")
     tap.eq(r.status, 200, "logout with csrf as form field", r.show())
-    other.logout()
+    r = other.request("POST", "/api/logout", body=b"", headers={"X-CSRF-Token": other.csrf})
+    tap.eq(r.status, 200, "logout with an empty body and no Content-Type (csrf as header)", r.show())
 
 
 def t_logout(st):

@@ -81,6 +81,7 @@ test_events(void)
 	e.room = "lobby";
 	e.from = "alice";
 	e.text = "hi <b>";
+	e.text_len = 6;
 	e.online = -1;
 	e.sender_session = 7;
 	buf_init(&b);
@@ -101,6 +102,7 @@ test_events(void)
 	e.type = "leave";
 	e.to = NULL;
 	e.text = "timeout";
+	e.text_len = 7;
 	e.online = 3;
 	ok(event_visible(&e, "any-room", 0), "a leave is seen everywhere");
 	buf_reset(&b);

@@ -81,6 +81,12 @@ main(void)
 	ok(request_parse_int(&s, 0, 60, &n) == -1, "trailing junk");
 	s = STR("");
 	ok(request_parse_int(&s, 0, 60, &n) == -1, "empty");
+	s = STR("9223372036854775807");
+	ok(request_parse_int(&s, 0, 9223372036854775807LL, &n) == 0 &&
+	    n == 9223372036854775807LL, "the largest 64-bit integer");
+	s = STR("9223372036854775808");
+	ok(request_parse_int(&s, 0, 9223372036854775807LL, &n) == -1,
+	    "one more overflows, and is refused");
 	s = STR("99999999999999999999999");
 	ok(request_parse_int(&s, 0, 9223372036854775807LL, &n) == -1,
 	    "too many digits cannot overflow");
