@@ -1,5 +1,10 @@
 /*
  * h_send: POST /api/send, a message to a room or to one person.
+ *
+ * A send is checked at once, but written with the other sends that arrive
+ * in the same turn of the loop: one transaction, one commit, one fsync
+ * for all of them (group commit). Each is answered once that commit is
+ * durable, so a 200 still means the message survives a crash.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,17 +16,30 @@
 #include "session.h"
 #include "validate.h"
 #include "watch.h"
+#include "xmalloc.h"
+
+/* A checked send waiting for the batch's commit. */
+struct pending_send {
+	struct store_send	 m;		/* first: the batch is of these */
+	struct conn		*conn;
+};
+
+static struct store_send	**queue;	/* of struct pending_send */
+static size_t			  queued, queue_cap;
+static struct loop_post		  flush_post;
+static struct app		 *send_app;
 
 /*
  * Check the form into m; 0 if it is sound, else -1 with the error to
  * answer in *err and a sentence for people in *why.
  */
 static int
-send_read_form(struct conn *c, struct store_send *m, struct buf *to_key,
-    enum api_error *err, const char **why)
+send_read_form(struct conn *c, struct store_send *m, enum api_error *err,
+    const char **why)
 {
 	const struct str	*text, *room, *to, *cid;
 	struct pool		*pool = c->req.pool;
+	struct buf		 key;
 
 	text = request_arg(&c->req, "text");
 	if (text == NULL) {
@@ -50,8 +68,10 @@ send_read_form(struct conn *c, struct store_send *m, struct buf *to_key,
 			return -1;
 		}
 		m->to = pool_strndup(pool, to->p, to->len);
-		validate_fold_nick(to->p, to->len, to_key);
-		m->to_key = to_key->data;
+		buf_init(&key);
+		validate_fold_nick(to->p, to->len, &key);
+		m->to_key = pool_strndup(pool, key.data, key.len);
+		buf_free(&key);
 		m->room = NULL;
 	}
 	if ((cid = request_arg(&c->req, "client_id")) != NULL && cid->len > 0) {
@@ -65,16 +85,26 @@ send_read_form(struct conn *c, struct store_send *m, struct buf *to_key,
 	return 0;
 }
 
-/* Answer a send the store refused. */
+/* Answer a send: its id, or why the store refused it. */
 static void
-send_refused(struct conn *c, enum store_result r, int64_t retry_ms)
+send_answer(struct conn *c, const struct store_send *m)
 {
-	char	header[64];
+	struct buf	body;
+	char		header[64];
 
-	switch (r) {
+	switch (m->result) {
+	case STORE_OK:
+		buf_init(&body);
+		buf_addc(&body, '{');
+		json_key(&body, "id");
+		json_int(&body, m->id);
+		buf_addc(&body, '}');
+		reply_json(c, &body, NULL);
+		buf_free(&body);
+		break;
 	case STORE_LIMITED:
 		snprintf(header, sizeof header, "Retry-After: %lld\r\n",
-		    (long long)((retry_ms + 999) / 1000));
+		    (long long)((m->retry_ms + 999) / 1000));
 		reply_error(c, API_RATE_LIMITED,
 		    "Too many messages: wait a little.", header);
 		break;
@@ -88,44 +118,53 @@ send_refused(struct conn *c, enum store_result r, int64_t retry_ms)
 	}
 }
 
+/* Write the queued sends in one transaction and answer each. */
+static void
+flush_sends(struct loop_post *p)
+{
+	struct pending_send	*ps;
+	size_t			 i, n = queued;
+	int			 wrote = 0;
+
+	store_send_batch(send_app->store, queue, n);
+	queued = 0;
+	for (i = 0; i < n; i++) {
+		ps = (struct pending_send *)queue[i];
+		wrote |= ps->m.result == STORE_OK;
+		send_answer(ps->conn, &ps->m);	/* frees ps with the pool */
+	}
+	if (wrote)
+		watch_wrote();
+}
+
 /* POST /api/send: text, room, to, client_id. */
 void
 h_send(struct app *app, struct conn *c)
 {
 	struct store_session	 s;
-	struct store_send	 m;
+	struct pending_send	*ps;
 	enum api_error		 err;
 	const char		*why = NULL;
-	struct buf		 to_key, body;
-	enum store_result	 r;
-	int64_t			 id = 0, retry_ms = 0;
 
 	if (session_require_csrf(app, c, &s) == -1)
 		return;
-	memset(&m, 0, sizeof m);
-	buf_init(&to_key);
-	if (send_read_form(c, &m, &to_key, &err, &why) == -1) {
+	ps = pool_alloc(c->req.pool, sizeof *ps);
+	memset(ps, 0, sizeof *ps);
+	if (send_read_form(c, &ps->m, &err, &why) == -1) {
 		reply_error(c, err, why, NULL);
-		buf_free(&to_key);
 		return;
 	}
-	m.session = s.id;
-	m.from = s.nick;
-	m.rate_count = app->conf->rate_count;
-	m.rate_window_ms = app->conf->rate_window * 1000LL;
-	m.now_ms = loop_wall_ms();
-	r = store_send(app->store, &m, &id, &retry_ms);
-	buf_free(&to_key);
-	if (r != STORE_OK) {
-		send_refused(c, r, retry_ms);
-		return;
+	ps->conn = c;
+	ps->m.session = s.id;
+	ps->m.from = pool_strndup(c->req.pool, s.nick, strlen(s.nick));
+	ps->m.rate_count = app->conf->rate_count;
+	ps->m.rate_window_ms = app->conf->rate_window * 1000LL;
+	ps->m.now_ms = loop_wall_ms();
+	if (queued == queue_cap) {
+		queue_cap = queue_cap ? queue_cap * 2 : 64;
+		queue = xrealloc(queue, queue_cap * sizeof *queue);
 	}
-	buf_init(&body);
-	buf_addc(&body, '{');
-	json_key(&body, "id");
-	json_int(&body, id);
-	buf_addc(&body, '}');
-	reply_json(c, &body, NULL);
-	buf_free(&body);
-	watch_wrote();
+	queue[queued++] = &ps->m;
+	send_app = app;
+	loop_post(&flush_post, flush_sends);
 }

@@ -14,6 +14,7 @@
 
 static int			 epoll_fd = -1;
 static struct loop_timer	*timers;
+static struct loop_post		*posts;
 
 int
 loop_init(void)
@@ -66,6 +67,31 @@ loop_io_set(struct loop_io *io, uint32_t events)
 	if (epoll_ctl(epoll_fd, op, io->fd, &ev) == -1)
 		log_warn("epoll_ctl fd %d: %s", io->fd, strerror(errno));
 	io->events = events;
+}
+
+/* Run fn(p) once at the end of this iteration (again if posted again). */
+void
+loop_post(struct loop_post *p, loop_post_fn fn)
+{
+	if (p->posted)
+		return;
+	p->fn = fn;
+	p->posted = 1;
+	p->next = posts;
+	posts = p;
+}
+
+/* Run the posted work, including any posted while it runs. */
+static void
+run_posts(void)
+{
+	struct loop_post	*p;
+
+	while ((p = posts) != NULL) {
+		posts = p->next;
+		p->posted = 0;
+		p->fn(p);
+	}
 }
 
 void
@@ -159,6 +185,8 @@ loop_run_once(int max_wait)
 		io = events[i].data.ptr;
 		io->fn(io, events[i].events);
 	}
+	run_posts();
 	run_timers();
+	run_posts();
 	return 0;
 }

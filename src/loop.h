@@ -31,7 +31,22 @@ struct loop_timer {
 	struct loop_timer	*next;
 };
 
+/*
+ * Work posted to run once at the end of the current loop iteration, after
+ * every ready event has been handled: how requests that arrived together
+ * are written to the store together (one commit, one fsync).
+ */
+struct loop_post;
+typedef void (*loop_post_fn)(struct loop_post *);
+
+struct loop_post {
+	loop_post_fn		 fn;
+	int			 posted;
+	struct loop_post	*next;
+};
+
 int	 loop_init(void);
+void	 loop_post(struct loop_post *, loop_post_fn);
 void	 loop_io_set(struct loop_io *, uint32_t);
 void	 loop_timer_init(struct loop_timer *, loop_timer_fn);
 void	 loop_timer_at(struct loop_timer *, int64_t);

@@ -71,6 +71,7 @@ worker_stop(void)
 	fcgi_stop();
 	waiter_answer_all();
 	watch_stop();
+	session_stop();
 	stop_deadline = loop_now() + STOP_GRACE_MS;
 }
 

@@ -2,6 +2,7 @@
  * session: tokens, authentication, CSRF and the idle reaper (session.h).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -11,9 +12,18 @@
 #include "session.h"
 #include "sha256.h"
 #include "watch.h"
+#include "xmalloc.h"
 
 static struct app		*reaper_app;
 static struct loop_timer	 reaper_timer;
+
+/*
+ * Sessions seen since the last flush, written in one transaction a second
+ * (an open-addressing set of session ids; 0 marks a free slot).
+ */
+static int64_t			*touched;
+static size_t			 touched_n, touched_cap;
+static struct loop_timer	 touch_timer;
 
 /* Fill buf with len bytes from the kernel's random source; -1 if not. */
 static int
@@ -83,6 +93,71 @@ session_hash(const char *token, size_t len, char out[SESSION_HASH_LEN + 1])
 	hex_encode(digest, sizeof digest, out);
 }
 
+/* How stale a session's last-seen time may get: a few seconds at most. */
+static int64_t
+touch_interval(const struct app *a)
+{
+	int64_t	ms = a->conf->idle_timeout * 1000LL / 4;
+
+	return ms > 5000 ? 5000 : ms;
+}
+
+/* Add sid to the set of sessions to refresh at the next flush. */
+static void
+touch_later(int64_t sid)
+{
+	int64_t	*old;
+	size_t	 i, old_cap;
+
+	if (touched_n * 2 >= touched_cap) {
+		old = touched;
+		old_cap = touched_cap;
+		touched_cap = old_cap ? old_cap * 2 : 1024;
+		touched = xcalloc(touched_cap, sizeof *touched);
+		touched_n = 0;
+		for (i = 0; i < old_cap; i++)
+			if (old[i] != 0)
+				touch_later(old[i]);
+		free(old);
+	}
+	i = (size_t)((uint64_t)sid * 0x9e3779b97f4a7c15ULL) & (touched_cap - 1);
+	while (touched[i] != 0 && touched[i] != sid)
+		i = (i + 1) & (touched_cap - 1);
+	if (touched[i] == 0) {
+		touched[i] = sid;
+		touched_n++;
+	}
+}
+
+/* Write the touched sessions' last-seen time, all in one commit. */
+static void
+touch_flush(void)
+{
+	int64_t	*sids;
+	size_t	 i, n = 0;
+
+	if (touched_n == 0)
+		return;
+	sids = xmalloc(touched_n * sizeof *sids);
+	for (i = 0; i < touched_cap; i++)
+		if (touched[i] != 0)
+			sids[n++] = touched[i];
+	/* On failure (the store is busy) they wait for the next flush. */
+	if (store_touch_batch(reaper_app->store, sids, n, loop_wall_ms()) ==
+	    STORE_OK) {
+		memset(touched, 0, touched_cap * sizeof *touched);
+		touched_n = 0;
+	}
+	free(sids);
+}
+
+static void
+touch_tick(struct loop_timer *t)
+{
+	touch_flush();
+	loop_timer_at(t, loop_now() + touch_interval(reaper_app) / 2 + 1);
+}
+
 /* Does s look like one of our tokens (base64url, the right length)? */
 static int
 token_well_formed(const char *s, size_t len)
@@ -135,17 +210,9 @@ session_require(struct app *app, struct conn *c, struct store_session *s)
 	}
 	/* Refresh coarsely: a poll should not cost a write every time. */
 	now = loop_wall_ms();
-	touch_ms = app->conf->idle_timeout * 1000LL / 4;
-	if (touch_ms > 5000)
-		touch_ms = 5000;
-	if (now - s->last_seen_ms >= touch_ms) {
-		if (store_session_touch(app->store, s->id, now) != STORE_OK) {
-			reply_error(c, API_UNAVAILABLE, "The store is busy.",
-			    NULL);
-			return -1;
-		}
-		s->last_seen_ms = now;
-	}
+	touch_ms = touch_interval(app);
+	if (now - s->last_seen_ms >= touch_ms)
+		touch_later(s->id);
 	return 0;
 }
 
@@ -203,10 +270,22 @@ reaper_tick(struct loop_timer *t)
 	loop_timer_at(t, loop_now() + 1000);
 }
 
+/* Start the idle reaper and the flushing of last-seen times. */
 void
 session_reaper_start(struct app *app)
 {
 	reaper_app = app;
 	loop_timer_init(&reaper_timer, reaper_tick);
 	loop_timer_at(&reaper_timer, loop_now() + 1000);
+	loop_timer_init(&touch_timer, touch_tick);
+	loop_timer_at(&touch_timer, loop_now() + touch_interval(app) / 2 + 1);
+}
+
+/* At exit: write the last-seen times still pending. */
+void
+session_stop(void)
+{
+	loop_timer_cancel(&reaper_timer);
+	loop_timer_cancel(&touch_timer);
+	touch_flush();
 }

@@ -6,8 +6,10 @@
  * X-Chat-Session for clients without cookies); the database keeps only
  * its SHA-256. Each POST but login must also carry the session's CSRF
  * token. A request refreshes the session's last-seen time at most every
- * few seconds, so that polls do not turn into a write each; the reaper
- * ends sessions idle past --idle-timeout with a "timeout" leave.
+ * few seconds, and those refreshes are written together, one commit for
+ * all the sessions seen in the last moment, so that ten thousand polls
+ * do not turn into ten thousand writes; the reaper ends sessions idle
+ * past --idle-timeout with a "timeout" leave.
  */
 #ifndef CHATD_SESSION_H
 #define CHATD_SESSION_H
@@ -32,5 +34,6 @@ int	session_require(struct app *, struct conn *, struct store_session *);
 int	session_require_csrf(struct app *, struct conn *,
 	    struct store_session *);
 void	session_reaper_start(struct app *);
+void	session_stop(void);
 
 #endif

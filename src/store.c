@@ -386,19 +386,31 @@ store_session_find(struct store *st, const char *token_hash,
 	return r;
 }
 
-/* Record that session sid made a request at now. */
+/*
+ * Record that the n sessions of sids made a request at now, in one
+ * transaction: polls refresh their sessions without a commit each.
+ */
 enum store_result
-store_session_touch(struct store *st, int64_t sid, int64_t now)
+store_touch_batch(struct store *st, const int64_t *sids, size_t n,
+    int64_t now)
 {
-	sqlite3_stmt	*s;
-	int		 rc;
+	sqlite3_stmt		*s;
+	enum store_result	 r;
+	size_t			 i;
+	int			 rc;
 
-	s = stmt(st, S_SESSION_TOUCH);
-	sqlite3_bind_int64(s, 1, sid);
-	sqlite3_bind_int64(s, 2, now);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? STORE_OK : store_failed(st, rc, "touch");
+	if ((r = begin(st)) != STORE_OK)
+		return r;
+	for (i = 0; i < n; i++) {
+		s = stmt(st, S_SESSION_TOUCH);
+		sqlite3_bind_int64(s, 1, sids[i]);
+		sqlite3_bind_int64(s, 2, now);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return rollback(st, store_failed(st, rc, "touch"));
+	}
+	return commit(st);
 }
 
 /*
@@ -576,35 +588,66 @@ insert_message(struct store *st, const struct store_send *m,
 }
 
 /*
- * Write a message (or a private one, if m->to is set). Sets *id; a send
- * whose client_id was seen before writes nothing and gives the first id.
- * STORE_LIMITED (with *retry_ms) over the rate, STORE_NOT_FOUND if the
- * recipient is not online.
+ * Write one send inside the batch's transaction: m->result says what
+ * became of it. A send whose client_id was seen before writes nothing and
+ * gives the first id. Returns the SQLite code of a failure that spoils the
+ * whole transaction, else SQLITE_DONE.
  */
-enum store_result
-store_send(struct store *st, const struct store_send *m, int64_t *id,
-    int64_t *retry_ms)
+static int
+send_one(struct store *st, struct store_send *m)
 {
-	enum store_result	 r;
-	char			*to = NULL;
-	int64_t			 to_sid = 0;
-	int			 rc;
+	char	*to = NULL;
+	int64_t	 to_sid = 0;
+	int	 rc;
 
-	if ((r = begin(st)) != STORE_OK)
-		return r;
-	if ((*id = find_client_id(st, m)) > 0)
-		return rollback(st, STORE_OK);
-	if ((*retry_ms = rate_wait(st, m)) > 0)
-		return rollback(st, STORE_LIMITED);
+	if ((m->id = find_client_id(st, m)) > 0) {
+		m->result = STORE_OK;
+		return SQLITE_DONE;
+	}
+	if ((m->retry_ms = rate_wait(st, m)) > 0) {
+		m->result = STORE_LIMITED;
+		return SQLITE_DONE;
+	}
 	if (m->to != NULL &&
-	    (to_sid = find_recipient(st, m->to_key, &to)) == 0)
-		return rollback(st, STORE_NOT_FOUND);
+	    (to_sid = find_recipient(st, m->to_key, &to)) == 0) {
+		m->result = STORE_NOT_FOUND;
+		return SQLITE_DONE;
+	}
 	rc = insert_message(st, m, to, to_sid);
 	free(to);
 	if (rc != SQLITE_DONE)
-		return rollback(st, store_failed(st, rc, "send"));
-	*id = sqlite3_last_insert_rowid(st->db);
-	return commit(st);
+		return rc;
+	m->id = sqlite3_last_insert_rowid(st->db);
+	m->result = STORE_OK;
+	return SQLITE_DONE;
+}
+
+/*
+ * Write n sends in one transaction: one commit (one fsync) for all the
+ * sends that arrived together. Each gets its own result; if the
+ * transaction fails, every send that would have written is UNAVAILABLE
+ * and nothing is written.
+ */
+void
+store_send_batch(struct store *st, struct store_send *const *v, size_t n)
+{
+	size_t	i;
+	int	rc = SQLITE_DONE;
+
+	for (i = 0; i < n; i++)
+		v[i]->result = STORE_UNAVAILABLE;
+	if (begin(st) != STORE_OK)
+		return;
+	for (i = 0; i < n && rc == SQLITE_DONE; i++)
+		rc = send_one(st, v[i]);
+	if (rc != SQLITE_DONE) {
+		rollback(st, store_failed(st, rc, "send"));
+	} else if (commit(st) == STORE_OK)
+		return;
+	for (i = 0; i < n; i++) {
+		if (v[i]->result == STORE_OK)
+			v[i]->result = STORE_UNAVAILABLE;
+	}
 }
 
 /* The live sessions, by nick. Free with store_users_free. */

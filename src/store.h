@@ -46,7 +46,10 @@ struct store_users {
 	size_t			 n;
 };
 
-/* What a send writes: a message, a private message or (later) an image. */
+/*
+ * One send of a batch: what it writes (a message, a private message, or
+ * later an image) and, after store_send_batch, what became of it.
+ */
 struct store_send {
 	int64_t		 session;
 	const char	*from;
@@ -60,6 +63,10 @@ struct store_send {
 	int		 rate_count;		/* so many sends ... */
 	int64_t		 rate_window_ms;	/* ... per this long */
 	int64_t		 now_ms;
+
+	enum store_result result;		/* OK, LIMITED, NOT_FOUND... */
+	int64_t		 id;			/* the event's id, on OK */
+	int64_t		 retry_ms;		/* on LIMITED */
 };
 
 struct store	*store_open(const char *, int, int);
@@ -71,11 +78,12 @@ enum store_result store_login(struct store *, const char *, const char *,
 		    const char *, const char *, int64_t, int64_t *, int64_t *);
 enum store_result store_session_find(struct store *, const char *,
 		    struct store_session *);
-enum store_result store_session_touch(struct store *, int64_t, int64_t);
 enum store_result store_logout(struct store *, int64_t, int64_t);
 enum store_result store_reap_idle(struct store *, int64_t, int64_t, int *);
-enum store_result store_send(struct store *, const struct store_send *,
-		    int64_t *, int64_t *);
+void		 store_send_batch(struct store *, struct store_send *const *,
+		    size_t);
+enum store_result store_touch_batch(struct store *, const int64_t *, size_t,
+		    int64_t);
 enum store_result store_users(struct store *, struct store_users *);
 void		 store_users_free(struct store_users *);
 enum store_result store_poll(struct store *, int64_t, const char *, int64_t,
