@@ -57,6 +57,8 @@ params_find(const struct params *ps, const char *name, size_t len)
 {
 	size_t	i;
 
+	if (ps == NULL)
+		return NULL;
 	for (i = 0; i < ps->n; i++) {
 		if (ps->v[i].name.len == len &&
 		    memcmp(ps->v[i].name.p, name, len) == 0)
@@ -124,17 +126,19 @@ request_parse_args(struct request *r)
 {
 	const char	*err;
 
+	r->query_args = pool_alloc(r->pool, sizeof *r->query_args);
+	r->form_args = pool_alloc(r->pool, sizeof *r->form_args);
+	r->form_args->n = 0;
 	err = request_decode_pairs(r->pool, r->query ? r->query : "",
-	    r->query ? strlen(r->query) : 0, &r->query_args);
+	    r->query ? strlen(r->query) : 0, r->query_args);
 	if (err != NULL)
 		return err;
-	r->form_args.n = 0;
 	if (r->body.len == 0)
 		return NULL;
 	if (!request_is_form(r->content_type))
 		return "The body must be application/x-www-form-urlencoded.";
 	return request_decode_pairs(r->pool, r->body.p, r->body.len,
-	    &r->form_args);
+	    r->form_args);
 }
 
 /* A query-string argument, or NULL. */
@@ -143,7 +147,7 @@ request_query_arg(const struct request *r, const char *name)
 {
 	const struct param	*p;
 
-	p = params_find(&r->query_args, name, strlen(name));
+	p = params_find(r->query_args, name, strlen(name));
 	return p ? &p->value : NULL;
 }
 
@@ -154,9 +158,9 @@ request_arg(const struct request *r, const char *name)
 	const struct param	*p;
 
 	if (r->method != NULL && strcmp(r->method, "POST") == 0)
-		p = params_find(&r->form_args, name, strlen(name));
+		p = params_find(r->form_args, name, strlen(name));
 	else
-		p = params_find(&r->query_args, name, strlen(name));
+		p = params_find(r->query_args, name, strlen(name));
 	return p ? &p->value : NULL;
 }
 

@@ -38,8 +38,8 @@ struct request {
 	const char	*remote_addr;
 	struct str	 body;
 	int		 body_too_large;
-	struct params	 query_args;
-	struct params	 form_args;
+	struct params	*query_args;	/* in the pool, once parsed */
+	struct params	*form_args;
 };
 
 const char	*request_decode_pairs(struct pool *, const char *, size_t,
