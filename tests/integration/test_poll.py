@@ -92,6 +92,16 @@ def t_since_zero(st):
            "since=0 returns the log from the start, ascending", r.show())
     tap.ok(len(evs) > 0 and evs[0].get("type") == "join", "the first event of the log is a join",
            repr(evs[:1]))
+    newest = evs[-1]["id"] if evs else 0
+    # A cursor from another database (beyond this log's end) is brought
+    # back to the end, so the client sees what comes next.
+    r = a.poll(since=10 ** 12, timeout=0)
+    tap.ok(r.status == 200 and r.json.get("cursor") == newest and r.events == [],
+           "a cursor beyond the log is answered with the log's end", r.show())
+    a.must_send("after the reset")
+    r = a.poll(since=r.json.get("cursor"), timeout=5)
+    tap.ok(r.status == 200 and [e.get("text") for e in r.events] == ["after the reset"],
+           "and polling from there sees the next event", r.show())
     a.logout()
 
 
