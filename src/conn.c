@@ -130,8 +130,11 @@ conn_respond(struct conn *c, const char *data, size_t len)
 {
 	if (c->state == CONN_CLOSED || c->state == CONN_WRITING)
 		return;
-	if (c->state == CONN_PARKED)
-		loop_io_set(&c->io, 0);
+	/*
+	 * A parked conn stays registered for EPOLLIN | EPOLLRDHUP: the usual
+	 * next step is close, which unregisters it for free; if the write
+	 * must wait, conn_flush turns the registration to EPOLLOUT.
+	 */
 	c->on_gone = NULL;
 	c->state = CONN_NEW;
 	buf_reset(&c->out);
@@ -186,7 +189,7 @@ conn_close(struct conn *c)
 {
 	if (c->state == CONN_CLOSED)
 		return;
-	loop_io_set(&c->io, 0);
+	loop_io_closing(&c->io);
 	close(c->io.fd);
 	c->io.fd = -1;
 	c->state = CONN_CLOSED;

@@ -48,6 +48,7 @@ struct loop_post {
 int	 loop_init(void);
 void	 loop_post(struct loop_post *, loop_post_fn);
 void	 loop_io_set(struct loop_io *, uint32_t);
+void	 loop_io_closing(struct loop_io *);
 void	 loop_timer_init(struct loop_timer *, loop_timer_fn);
 void	 loop_timer_at(struct loop_timer *, int64_t);
 void	 loop_timer_cancel(struct loop_timer *);

@@ -33,7 +33,7 @@ extern const int schema_versions;
 	"     AND (sender_session = " sid " OR recipient_session = " sid ")))"
 
 enum stmt_id {
-	S_BEGIN, S_COMMIT, S_ROLLBACK, S_DATA_VERSION, S_MAX_ID, S_LIVE_COUNT,
+	S_BEGIN, S_BEGIN_READ, S_COMMIT, S_ROLLBACK, S_DATA_VERSION, S_MAX_ID, S_LIVE_COUNT,
 	S_NICK_LIVE, S_SESSION_INSERT, S_EVENT_INSERT, S_SESSION_FIND,
 	S_SESSION_TOUCH, S_SESSION_END, S_SESSION_NICK, S_IDLE_LIST,
 	S_CLIENT_ID, S_RATE, S_RECIPIENT, S_USERS, S_POLL, S_HISTORY, S_AFTER,
@@ -42,6 +42,7 @@ enum stmt_id {
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_BEGIN_READ] = "BEGIN",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
 	[S_DATA_VERSION] = "PRAGMA data_version",
@@ -76,7 +77,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_RATE] =
 	    "SELECT ts FROM events WHERE sender_session = ?1"
 	    " AND type IN ('message', 'private', 'image') AND ts > ?2"
-	    " ORDER BY id DESC LIMIT 1 OFFSET ?3",
+	    " ORDER BY ts DESC LIMIT 1 OFFSET ?3",
 	[S_RECIPIENT] =
 	    "SELECT id, nick FROM sessions"
 	    " WHERE nick_key = ?1 AND ended_ms IS NULL",
@@ -521,7 +522,9 @@ find_client_id(struct store *st, const struct store_send *m)
 
 /*
  * If the session has sent rate_count times within the window, the ms
- * until the oldest of those leaves it; else 0.
+ * until the oldest of those leaves it; else 0. The covering index
+ * events_sends makes this a walk over the window's sends only (at most
+ * rate_count of them), however long the session's history.
  */
 static int64_t
 rate_wait(struct store *st, const struct store_send *m)
@@ -742,9 +745,18 @@ store_poll(struct store *st, int64_t since, const char *room, int64_t sid,
 	int64_t		 max;
 	int		 rc;
 
-	/* Rows up to max are all committed: no later commit goes below. */
-	if ((max = store_max_id(st)) < 0)
+	/*
+	 * One read transaction for both statements: one snapshot, and one
+	 * lock and unlock of the WAL index instead of two (a poll's cost is
+	 * mostly system calls). Rows up to max are all committed: no later
+	 * commit goes below.
+	 */
+	if (exec_stmt(st, S_BEGIN_READ) != SQLITE_DONE)
 		return store_failed(st, SQLITE_ERROR, "poll");
+	if ((max = store_max_id(st)) < 0) {
+		exec_stmt(st, S_COMMIT);
+		return store_failed(st, SQLITE_ERROR, "poll");
+	}
 	s = stmt(st, S_POLL);
 	sqlite3_bind_int64(s, 1, since);
 	sqlite3_bind_int64(s, 2, max);
@@ -752,6 +764,7 @@ store_poll(struct store *st, int64_t since, const char *room, int64_t sid,
 	sqlite3_bind_int64(s, 4, sid);
 	sqlite3_bind_int(s, 5, limit);
 	rc = read_events(s, out);
+	exec_stmt(st, S_COMMIT);
 	if (rc != SQLITE_DONE)
 		return store_failed(st, rc, "poll");
 	/*
