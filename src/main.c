@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <fcgiapp.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,14 @@ main(int argc, char **argv)
 		break;
 	}
 	log_set_level(conf.log_level);
+	/*
+	 * SQLite allocates and frees about 170 KB for the temporary b-tree of
+	 * an IN list at every such statement; glibc then grew and trimmed the
+	 * heap with brk(2) twice per send, a quarter of chatd's system time
+	 * at 5,000 sends/s. Keep freed memory (up to 16 MB) for reuse instead.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 16 << 20);
 	/*
 	 * chatd frames its own answers and closes its own sockets; should
 	 * libfcgi close one (a malformed request), it must not linger.
