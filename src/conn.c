@@ -2,7 +2,6 @@
  * conn: FastCGI answers written without blocking (see conn.h).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -102,7 +101,7 @@ conn_flush(struct conn *c)
 
 	while (c->out_off < c->out.len) {
 		n = send(c->io.fd, c->out.data + c->out_off,
-		    c->out.len - c->out_off, MSG_NOSIGNAL);
+		    c->out.len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
 			c->out_off += (size_t)n;
 			continue;

@@ -15,6 +15,7 @@
 #include "session.h"
 #include "validate.h"
 #include "waiter.h"
+#include "watch.h"
 
 #define HISTORY_DEFAULT	50
 #define HISTORY_MAX	200
@@ -109,6 +110,16 @@ h_poll(struct app *app, struct conn *c)
 		return;
 	if (timeout > app->conf->poll_max)
 		timeout = app->conf->poll_max;
+	/*
+	 * A client that keeps up comes back with the cursor of its last
+	 * answer, which is where the watcher stands while nothing new has
+	 * come: nothing to read, so it parks without a query. Whatever is
+	 * written next reaches it through the watcher, as for any parked poll.
+	 */
+	if (since == watch_delivered() && timeout > 0 && !app->stopping) {
+		waiter_park(c, since, s.id, room, (int)timeout, poll_answer);
+		return;
+	}
 	if (store_poll(app->store, since, room, s.id, WAITER_MAX_EVENTS,
 	    &events, &cursor) != STORE_OK) {
 		reply_error(c, API_UNAVAILABLE, "The store is unavailable.",

@@ -29,24 +29,31 @@ static int			 rechecks_left;
 static struct loop_io		 inotify_io = { -1, NULL, 0 };
 static char			*wal_name;	/* basename of the -wal file */
 
-/* Read the rows after last_id and offer them to the parked polls. */
-static void
+/*
+ * Read the rows after last_id and offer them to the parked polls; -1 if
+ * the store could not be read (the rows wait for the next check).
+ */
+static int
 deliver(void)
 {
 	struct event_list	batch;
 	int64_t			max;
+	int			rc = 0;
 
 	if (waiter_count() == 0) {
 		/* Nobody waits: just move the mark past what exists. */
-		if ((max = store_max_id(app->store)) >= 0)
-			last_id = max;
-		return;
+		if ((max = store_max_id(app->store)) < 0)
+			return -1;
+		last_id = max;
+		return 0;
 	}
 	memset(&batch, 0, sizeof batch);
 	for (;;) {
 		if (store_read_after(app->store, last_id, WATCH_BATCH,
-		    &batch) != STORE_OK)
-			break;	/* try again at the next check */
+		    &batch) != STORE_OK) {
+			rc = -1;
+			break;
+		}
 		if (batch.n == 0)
 			break;
 		last_id = batch.v[batch.n - 1].id;
@@ -56,6 +63,7 @@ deliver(void)
 		event_list_clear(&batch);
 	}
 	event_list_clear(&batch);
+	return rc;
 }
 
 /* Has another connection committed since we last looked? Deliver if so. */
@@ -67,8 +75,9 @@ check(void)
 	v = store_data_version(app->store);
 	if (v < 0 || v == last_version)
 		return 0;
-	last_version = v;
-	deliver();
+	/* Only once delivered: after a failed read, the next check retries. */
+	if (deliver() == 0)
+		last_version = v;
 	return 1;
 }
 
@@ -169,6 +178,17 @@ void
 watch_wrote(void)
 {
 	deliver();
+}
+
+/*
+ * The newest row offered to this process's parked polls. Every row after
+ * it will be offered as soon as it is noticed, so a poll whose cursor is
+ * exactly this has nothing to read yet and may park without a query.
+ */
+int64_t
+watch_delivered(void)
+{
+	return last_id;
 }
 
 void

@@ -16,6 +16,7 @@
 
 int	watch_start(struct app *);
 void	watch_wrote(void);
+int64_t	watch_delivered(void);
 void	watch_stop(void);
 
 #endif
