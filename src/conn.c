@@ -21,6 +21,9 @@
 
 static struct conn	*closed_conns;
 static int		 live_conns;
+static int		 idle_conns;
+static int		 keeping = 1;	/* 0 once stopping: close, not idle */
+static conn_next_fn	 next_fn;
 
 static void	conn_on_io(struct loop_io *, uint32_t);
 
@@ -45,6 +48,51 @@ int
 conn_count(void)
 {
 	return live_conns;
+}
+
+/* The conns with a request in hand (not idle between requests). */
+int
+conn_busy_count(void)
+{
+	return live_conns - idle_conns;
+}
+
+/* fn reads the next request when an idle conn's socket becomes readable. */
+void
+conn_on_next(conn_next_fn fn)
+{
+	next_fn = fn;
+}
+
+/* Stopping: answered conns are closed, never kept idle. */
+void
+conn_stop_keeping(void)
+{
+	keeping = 0;
+}
+
+/* An idle conn carries a new request, request_id: make it fresh again. */
+void
+conn_reuse(struct conn *c, int request_id)
+{
+	if (c->state == CONN_IDLE)
+		idle_conns--;
+	c->state = CONN_NEW;
+	c->request_id = request_id;
+	c->keep = 0;
+	c->req.pool = pool_new();
+}
+
+/* The answer is out and nginx keeps the connection: wait for the next. */
+static void
+conn_idle(struct conn *c)
+{
+	c->state = CONN_IDLE;
+	idle_conns++;
+	buf_free(&c->out);
+	c->out_off = 0;
+	/* A conn that was parked is registered so already: no system call. */
+	loop_io_set(&c->io, EPOLLIN | EPOLLRDHUP);
 }
 
 static void
@@ -114,9 +162,13 @@ conn_flush(struct conn *c)
 			return;
 		}
 		log_debug("send fd %d: %s", c->io.fd, strerror(errno));
-		break;
+		conn_close(c);
+		return;
 	}
-	conn_close(c);
+	if (c->keep && keeping && next_fn != NULL)
+		conn_idle(c);
+	else
+		conn_close(c);
 }
 
 /*
@@ -172,6 +224,14 @@ conn_on_io(struct loop_io *io, uint32_t events)
 		conn_flush(c);
 		return;
 	}
+	if (c->state == CONN_IDLE) {
+		/* nginx closed a connection it kept, or sends a request. */
+		if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			conn_close(c);
+		else
+			next_fn(c);
+		return;
+	}
 	if (c->state == CONN_PARKED) {
 		/* nginx sends nothing after the request: this is the end. */
 		fn = c->on_gone;
@@ -182,19 +242,35 @@ conn_on_io(struct loop_io *io, uint32_t events)
 	}
 }
 
-/* Close the socket now; the struct is freed by conn_reap. */
+/*
+ * The socket is closed already (libfcgi closes one it could not read a
+ * request from): retire the conn; the struct is freed by conn_reap.
+ */
 void
-conn_close(struct conn *c)
+conn_lost(struct conn *c)
 {
 	if (c->state == CONN_CLOSED)
 		return;
+	if (c->state == CONN_IDLE)
+		idle_conns--;
 	loop_io_closing(&c->io);
-	close(c->io.fd);
 	c->io.fd = -1;
 	c->state = CONN_CLOSED;
 	c->next_closed = closed_conns;
 	closed_conns = c;
 	live_conns--;
+}
+
+/* Close the socket now; the struct is freed by conn_reap. */
+void
+conn_close(struct conn *c)
+{
+	int	fd = c->io.fd;
+
+	if (c->state == CONN_CLOSED)
+		return;
+	conn_lost(c);
+	close(fd);
 }
 
 /* Free the conns closed since the last call. */

@@ -9,6 +9,12 @@
  * once is sent when epoll says it can be. A parked conn (a waiting poll)
  * watches its socket: nginx closing it means the browser went away.
  *
+ * nginx may keep the connection for its next request (fastcgi_keep_conn
+ * on, with an upstream keepalive pool): then an answered conn goes idle,
+ * watching its socket, and when the next request arrives fcgi.c reads it
+ * into the same conn (conn_on_next). That saves nginx a connect and chatd
+ * an accept and a close per request.
+ *
  * A closed conn is not freed at once, since an event for it may still be
  * in the loop's current batch: conn_reap frees the closed ones between
  * batches.
@@ -24,15 +30,18 @@ enum conn_state {
 	CONN_NEW,		/* being handled */
 	CONN_PARKED,		/* waiting for news: a parked poll */
 	CONN_WRITING,		/* answer partly written */
+	CONN_IDLE,		/* answered; nginx keeps it for its next request */
 	CONN_CLOSED
 };
 
 struct conn;
 typedef void (*conn_gone_fn)(struct conn *, void *);
+typedef void (*conn_next_fn)(struct conn *);
 
 struct conn {
 	struct loop_io	 io;
 	int		 request_id;
+	int		 keep;		/* FCGI_KEEP_CONN: idle after answering */
 	enum conn_state	 state;
 	struct request	 req;
 	struct buf	 out;
@@ -46,8 +55,13 @@ struct conn	*conn_new(int, int);
 void		 conn_respond(struct conn *, const char *, size_t);
 void		 conn_park(struct conn *, conn_gone_fn, void *);
 void		 conn_close(struct conn *);
+void		 conn_lost(struct conn *);
 void		 conn_reap(void);
 int		 conn_count(void);
+int		 conn_busy_count(void);
+void		 conn_on_next(conn_next_fn);
+void		 conn_reuse(struct conn *, int);
+void		 conn_stop_keeping(void);
 void		 conn_encode_records(struct buf *, int, const char *, size_t);
 
 #endif

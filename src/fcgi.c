@@ -150,16 +150,13 @@ read_body(struct request *r, FCGX_Request *fr, size_t max)
 	buf_free(&body);
 }
 
-/* Turn a request libfcgi has read into a conn, and free libfcgi's part. */
-static struct conn *
-take_request(FCGX_Request *fr)
+/* Copy what chatd needs of a request libfcgi has read into c. */
+static void
+fill_request(struct conn *c, FCGX_Request *fr)
 {
-	struct conn	*c;
-	struct request	*r;
-	int		 fd = fr->ipcFd;
+	struct request	*r = &c->req;
 
-	c = conn_new(fd, fr->requestId);
-	r = &c->req;
+	c->keep = fr->keepConnection;
 	r->method = param(r, fr, "REQUEST_METHOD");
 	r->path = param(r, fr, "DOCUMENT_URI");
 	r->query = param(r, fr, "QUERY_STRING");
@@ -169,14 +166,40 @@ take_request(FCGX_Request *fr)
 	r->csrf_header = param(r, fr, "HTTP_X_CSRF_TOKEN");
 	r->remote_addr = param(r, fr, "REMOTE_ADDR");
 	read_body(r, fr, app->conf->max_body);
-	/* From here on the socket is ours: libfcgi's buffers go. */
-	FCGX_Free(fr, 0);
 	/*
-	 * The socket stays blocking: chatd only ever writes to it, with
-	 * MSG_DONTWAIT (conn.c), and never execs, so neither O_NONBLOCK nor
-	 * FD_CLOEXEC is worth a system call per request.
+	 * From here on the socket is ours: libfcgi's buffers go. The socket
+	 * stays blocking: chatd only ever writes to it, with MSG_DONTWAIT
+	 * (conn.c), and never execs, so neither O_NONBLOCK nor FD_CLOEXEC is
+	 * worth a system call per request.
 	 */
-	return c;
+	FCGX_Free(fr, 0);
+}
+
+/*
+ * nginx sent its next request on a connection it keeps. libfcgi reads it
+ * from the conn's socket: keepConnection stops FCGX_Accept_r from first
+ * closing the socket as the end of a previous request, and with no
+ * listening socket (-1), a request it cannot read makes it close the
+ * socket and fail instead of accepting another connection.
+ */
+static void
+on_next_request(struct conn *c)
+{
+	FCGX_Request	*fr;
+
+	fr = xcalloc(1, sizeof *fr);
+	FCGX_InitRequest(fr, -1, FCGI_FAIL_ACCEPT_ON_INTR);
+	fr->ipcFd = c->io.fd;
+	fr->keepConnection = 1;
+	if (FCGX_Accept_r(fr) < 0) {
+		free(fr);
+		conn_lost(c);
+		return;
+	}
+	conn_reuse(c, fr->requestId);
+	fill_request(c, fr);
+	free(fr);
+	router_dispatch(app, c);
 }
 
 /* Accept and handle the requests waiting on the socket. */
@@ -198,7 +221,8 @@ on_listen(struct loop_io *io, uint32_t events)
 			free(fr);
 			return;
 		}
-		c = take_request(fr);
+		c = conn_new(fr->ipcFd, fr->requestId);
+		fill_request(c, fr);
 		free(fr);
 		router_dispatch(app, c);
 	}
@@ -211,6 +235,7 @@ fcgi_start(struct app *a, int listen_fd)
 	app = a;
 	listen_io.fd = listen_fd;
 	listen_io.fn = on_listen;
+	conn_on_next(on_next_request);
 	loop_io_set(&listen_io, EPOLLIN | EPOLLEXCLUSIVE);
 }
 

@@ -69,6 +69,7 @@ worker_stop(void)
 	log_info("stopping: answering %d waiting poll%s", waiter_count(),
 	    waiter_count() == 1 ? "" : "s");
 	app.stopping = 1;
+	conn_stop_keeping();
 	fcgi_stop();
 	waiter_answer_all();
 	watch_stop();
@@ -112,7 +113,7 @@ worker_run(const struct conf *conf, int listen_fd)
 	}
 	session_reaper_start(&app);
 	fcgi_start(&app, listen_fd);
-	while (!app.stopping || (conn_count() > 0 &&
+	while (!app.stopping || (conn_busy_count() > 0 &&
 	    loop_now() < stop_deadline)) {
 		if (loop_run_once(app.stopping ? 100 : -1) == -1) {
 			log_error("epoll_wait: %s", strerror(errno));

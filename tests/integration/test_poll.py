@@ -522,6 +522,58 @@ def t_follow_restart():
         tap.eq(seen, sorted(sent), "following cursors across the restart: every message once, in order")
 
 
+def connection_sockets(pid):
+    """The connected sockets process pid holds, as inode numbers, leaving
+    out listening ones (None where /proc cannot tell)."""
+    listening = set()
+    try:
+        with open("/proc/net/unix") as f:
+            next(f)
+            for line in f:
+                cols = line.split()
+                if int(cols[3], 16) & 0x10000:  # __SO_ACCEPTCON: listening
+                    listening.add(cols[6])
+        names = os.listdir("/proc/%d/fd" % pid)
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+    out = set()
+    for name in names:
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, name))
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inode = target[8:-1]
+            if inode not in listening:
+                out.add(inode)
+    return out
+
+
+def t_kept_connection():
+    """nginx keeps its connection to chatd (fastcgi_keep_conn) and reuses it."""
+    with Stack(tap=tap, name="kept-connection stack") as st:
+        a = login_client(st)
+        a.catch_up()
+        if connection_sockets(st.chatd_pid()) is None:
+            tap.skip("kept connection", "no /proc: cannot see chatd's sockets")
+            return
+        r = a.users()
+        tap.eq(r.status, 200, "a request is answered", r.show())
+        kept = connection_sockets(st.chatd_pid())
+        tap.ok(len(kept) >= 1, "once it is answered, chatd still holds the connection "
+               "nginx keeps (%d)" % len(kept))
+        statuses = [a.users().status for _ in range(20)] + [a.poll(timeout=0).status]
+        tap.eq(statuses, [200] * 21, "21 more requests one after another are answered")
+        tap.eq(connection_sockets(st.chatd_pid()), kept,
+               "they all came over the kept connection: no new one was opened")
+        d = a.poll_deferred(timeout=20, advance=True)
+        time.sleep(PARK)
+        mid = a.must_send("over kept connections")
+        r = d.join(30)
+        tap.ok(mid in ids_of(r.events), "a poll parked on a kept connection is woken", r.show())
+        a.logout()
+
+
 def t_workers():
     with Stack(["--rate-limit", "1000/10"], workers=3, tap=tap, name="3-worker stack") as st:
         sender = login_client(st)
@@ -613,6 +665,7 @@ with Stack(["--rate-limit", "1000/10"], tap=tap) as st:
               t_many_parked, t_invisible_flood, t_disconnect):
         tap.run(t, st)
     alive_check(tap, st, "the poll tests")
+tap.run(t_kept_connection)
 tap.run(t_workers)
 tap.run(t_follow_restart)
 tap.run(t_sigterm)
