@@ -124,9 +124,11 @@ param(struct request *r, FCGX_Request *fr, const char *name)
 
 /*
  * Read the body to its end, keeping at most max bytes; past that the
- * request is marked too large and the rest is read and dropped.
+ * request is marked too large and the rest is read and dropped. -1 if
+ * the end was not reached (DRAIN_LIMIT, or a broken stream): then the
+ * connection cannot carry another request.
  */
-static void
+static int
 read_body(struct request *r, FCGX_Request *fr, size_t max)
 {
 	struct buf	body;
@@ -148,6 +150,7 @@ read_body(struct request *r, FCGX_Request *fr, size_t max)
 	    NULL;
 	r->body.len = body.len;
 	buf_free(&body);
+	return n == 0 && FCGX_GetError(fr->in) == 0 ? 0 : -1;
 }
 
 /* Copy what chatd needs of a request libfcgi has read into c. */
@@ -156,7 +159,6 @@ fill_request(struct conn *c, FCGX_Request *fr)
 {
 	struct request	*r = &c->req;
 
-	c->keep = fr->keepConnection;
 	r->method = param(r, fr, "REQUEST_METHOD");
 	r->path = param(r, fr, "DOCUMENT_URI");
 	r->query = param(r, fr, "QUERY_STRING");
@@ -165,7 +167,9 @@ fill_request(struct conn *c, FCGX_Request *fr)
 	r->session_header = param(r, fr, "HTTP_X_CHAT_SESSION");
 	r->csrf_header = param(r, fr, "HTTP_X_CSRF_TOKEN");
 	r->remote_addr = param(r, fr, "REMOTE_ADDR");
-	read_body(r, fr, app->conf->max_body);
+	/* Kept for the next request only if this one was read whole. */
+	c->keep = read_body(r, fr, app->conf->max_body) == 0 &&
+	    fr->keepConnection;
 	/*
 	 * From here on the socket is ours: libfcgi's buffers go. The socket
 	 * stays blocking: chatd only ever writes to it, with MSG_DONTWAIT

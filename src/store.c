@@ -148,6 +148,14 @@ query_int(struct store *st, enum stmt_id id)
 	return v;
 }
 
+/* End a read transaction; should COMMIT fail, never leave it open. */
+static void
+end_read(struct store *st)
+{
+	if (exec_stmt(st, S_COMMIT) != SQLITE_DONE)
+		exec_stmt(st, S_ROLLBACK);
+}
+
 static enum store_result
 begin(struct store *st)
 {
@@ -755,7 +763,7 @@ store_poll(struct store *st, int64_t since, const char *room, int64_t sid,
 	if (exec_stmt(st, S_BEGIN_READ) != SQLITE_DONE)
 		return store_failed(st, SQLITE_ERROR, "poll");
 	if ((max = store_max_id(st)) < 0) {
-		exec_stmt(st, S_COMMIT);
+		end_read(st);
 		return store_failed(st, SQLITE_ERROR, "poll");
 	}
 	s = stmt(st, S_POLL);
@@ -765,7 +773,7 @@ store_poll(struct store *st, int64_t since, const char *room, int64_t sid,
 	sqlite3_bind_int64(s, 4, sid);
 	sqlite3_bind_int(s, 5, limit);
 	rc = read_events(s, out);
-	exec_stmt(st, S_COMMIT);
+	end_read(st);
 	if (rc != SQLITE_DONE)
 		return store_failed(st, rc, "poll");
 	/*

@@ -23,6 +23,7 @@
 static struct app		*app;
 static int64_t			 last_id;	/* rows up to it delivered */
 static int64_t			 last_version;
+static int			 undelivered;	/* a delivery failed: retry */
 static struct loop_timer	 tick_timer;
 static struct loop_timer	 recheck_timer;
 static int			 rechecks_left;
@@ -31,7 +32,8 @@ static char			*wal_name;	/* basename of the -wal file */
 
 /*
  * Read the rows after last_id and offer them to the parked polls; -1 if
- * the store could not be read (the rows wait for the next check).
+ * the store could not be read (undelivered is then set, and the next
+ * check tries again).
  */
 static int
 deliver(void)
@@ -40,15 +42,20 @@ deliver(void)
 	int64_t			max;
 	int			rc = 0;
 
-	if (waiter_count() == 0) {
-		/* Nobody waits: just move the mark past what exists. */
-		if ((max = store_max_id(app->store)) < 0)
-			return -1;
-		last_id = max;
-		return 0;
-	}
 	memset(&batch, 0, sizeof batch);
 	for (;;) {
+		if (waiter_count() == 0) {
+			/*
+			 * Nobody waits (any more): move the mark past what
+			 * exists, so that a poll coming back with a cursor
+			 * below it reads the rest from the store.
+			 */
+			if ((max = store_max_id(app->store)) < 0)
+				rc = -1;
+			else if (max > last_id)
+				last_id = max;
+			break;
+		}
 		if (store_read_after(app->store, last_id, WATCH_BATCH,
 		    &batch) != STORE_OK) {
 			rc = -1;
@@ -58,24 +65,27 @@ deliver(void)
 			break;
 		last_id = batch.v[batch.n - 1].id;
 		waiter_news(&batch, last_id);
-		if (batch.n < WATCH_BATCH || waiter_count() == 0)
+		if (batch.n < WATCH_BATCH)
 			break;
 		event_list_clear(&batch);
 	}
 	event_list_clear(&batch);
+	undelivered = rc == -1;
 	return rc;
 }
 
-/* Has another connection committed since we last looked? Deliver if so. */
+/*
+ * Has another connection committed since we last looked, or did the last
+ * delivery fail? Deliver if so.
+ */
 static int
 check(void)
 {
 	int64_t	v;
 
 	v = store_data_version(app->store);
-	if (v < 0 || v == last_version)
+	if (v < 0 || (v == last_version && !undelivered))
 		return 0;
-	/* Only once delivered: after a failed read, the next check retries. */
 	if (deliver() == 0)
 		last_version = v;
 	return 1;
@@ -184,11 +194,12 @@ watch_wrote(void)
  * The newest row offered to this process's parked polls. Every row after
  * it will be offered as soon as it is noticed, so a poll whose cursor is
  * exactly this has nothing to read yet and may park without a query.
+ * -1 (no cursor is) while a failed delivery waits for its retry.
  */
 int64_t
 watch_delivered(void)
 {
-	return last_id;
+	return undelivered ? -1 : last_id;
 }
 
 void

@@ -34,8 +34,9 @@ for i in $(seq 100); do [ -S "$dir/s.sock" ] && break; sleep 0.05; done
 ok $? "a second chatd refuses a socket that is in use"
 
 # What sqlite3 users find.
-[ "$(sqlite3 "$dir/chat.db" 'PRAGMA user_version')" = 1 ]
-ok $? "the schema is versioned with user_version"
+versions=$(ls "$top"/sql/[0-9][0-9][0-9]-*.sql | wc -l)
+[ "$(sqlite3 "$dir/chat.db" 'PRAGMA user_version')" = "$versions" ]
+ok $? "the schema is versioned with user_version (one per sql/NNN-*.sql)"
 [ "$(sqlite3 "$dir/chat.db" 'PRAGMA journal_mode')" = wal ]
 ok $? "the database is in WAL mode"
 sqlite3 "$dir/chat.db" "INSERT INTO events (type, room, sender, text)
@@ -58,6 +59,24 @@ kill -TERM $pid
 wait $pid
 ok $? "SIGTERM stops it with status 0"
 [ ! -e "$dir/s.sock" ]; ok $? "and it removes its socket"
+
+# A database of schema version 1 (an older chatd) is brought up to date.
+rm -f "$dir/old.db"
+sqlite3 "$dir/old.db" < "$top/sql/001-initial.sql" &&
+    sqlite3 "$dir/old.db" "PRAGMA user_version = 1; INSERT INTO events
+	(type, room, sender, text) VALUES ('message', 'lobby', 'old', 'kept')"
+"$chatd" --socket "$dir/s2.sock" --db "$dir/old.db" 2>"$dir/log4" &
+pid=$!
+for _ in $(seq 50); do [ -S "$dir/s2.sock" ] && break; sleep 0.1; done
+kill -TERM $pid; wait $pid
+ok $? "chatd starts on a version 1 database and stops cleanly"
+[ "$(sqlite3 "$dir/old.db" 'PRAGMA user_version')" = "$versions" ]
+ok $? "it upgrades the schema to the newest version ($versions)"
+[ "$(sqlite3 "$dir/old.db" "SELECT group_concat(name) FROM sqlite_master
+    WHERE name IN ('events_sender', 'events_sends')")" = events_sends ]
+ok $? "version 2 has replaced the rate limit's index"
+[ "$(sqlite3 "$dir/old.db" "SELECT text FROM events WHERE sender = 'old'")" = kept ]
+ok $? "and keeps the rows"
 
 # A newer schema than it knows: refuse, rather than corrupt it.
 sqlite3 "$dir/chat.db" 'PRAGMA user_version = 99'

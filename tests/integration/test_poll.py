@@ -281,6 +281,34 @@ def t_page_500(st):
         w.logout()
 
 
+def t_outside_bulk(st):
+    """700 rows written by another program in one transaction reach a
+    parked poll as 500, then 200 on the next poll with its cursor."""
+    reader = login_client(st)
+    reader.catch_up()
+    d = reader.poll_deferred(timeout=20)
+    time.sleep(PARK)
+    db = st.db(readonly=False)
+    try:
+        with db:
+            db.executemany("INSERT INTO events (type, room, sender, text) "
+                           "VALUES ('message', 'lobby', 'system', ?)",
+                           [("outside %d" % k,) for k in range(700)])
+    finally:
+        db.close()
+    r = d.join(30)
+    first = ids_of(r.events)
+    tap.eq(len(first), 500, "the parked poll gets the first 500 rows at once", r.show())
+    cursor = (r.json or {}).get("cursor")
+    t0 = time.time()
+    r = reader.poll(since=cursor, timeout=10)
+    rest = ids_of(r.events)
+    tap.eq(len(rest), 200, "the next poll with its cursor gets the other 200 (%.1f s)"
+           % (time.time() - t0), r.show())
+    tap.ok(strictly_increasing(first + rest), "in order, none twice")
+    reader.logout()
+
+
 def fd_count(st):
     """Open descriptors of chatd (None where /proc cannot tell)."""
     try:
@@ -662,7 +690,7 @@ def t_sigterm(workers=None):
 with Stack(["--rate-limit", "1000/10"], tap=tap) as st:
     for t in (t_wakeup, t_empty_and_timeouts, t_bad_params, t_since_zero, t_private_visibility,
               t_rooms, t_follow_concurrent, t_page_500, t_retry_same_cursor, t_big_answer,
-              t_many_parked, t_invisible_flood, t_disconnect):
+              t_many_parked, t_invisible_flood, t_disconnect, t_outside_bulk):
         tap.run(t, st)
     alive_check(tap, st, "the poll tests")
 tap.run(t_kept_connection)
