@@ -389,7 +389,7 @@ resp_parse(char *b, size_t len, int eof, struct resp *r)
 	r->status = atoi(b + 9);
 	r->close = b[7] == '0';
 	hlen = he + 4 - b;
-	for (l = memmem(b, len, "\r\n", 2) + 2; l < he; l = nl + 2) {
+	for (l = (char *)memmem(b, len, "\r\n", 2) + 2; l < he; l = nl + 2) {
 		nl = memmem(l, he + 2 - l, "\r\n", 2);
 		header_line(l, nl - l, r, &clen, &chunked);
 	}

@@ -1,0 +1,141 @@
+/*
+ * Unit tests of bench/loadgen.c's parsers: the benchmark's figures are only
+ * as good as its reading of the servers' answers. (An early version read
+ * a timestamp past the end of nchan's body into the next bytes, and
+ * reported nchan's latencies as zero.) The load generator is one file
+ * with its own main, so it is included here with main renamed.
+ */
+int	loadgen_main(int, char **);
+
+#define main loadgen_main
+#include "../../bench/loadgen.c"
+#undef main
+
+#include "tap.h"
+
+/* A poller with room for n sequence numbers, and the counters it feeds. */
+static struct client *
+poller(uint32_t n)
+{
+	static struct client	cl;
+
+	O.maxseq = n;
+	free(cl.seen);
+	free(W.counts);
+	memset(&cl, 0, sizeof cl);
+	memset(&W.st, 0, sizeof W.st);
+	cl.seen = xcalloc((n + 7) / 8, 1);
+	W.counts = xcalloc(n, sizeof *W.counts);
+	return &cl;
+}
+
+static void
+test_scan(void)
+{
+	struct client	*cl;
+	char		 buf[64];
+	int64_t		 now = 5000000;
+
+	/* The body ends at the last digit; the bytes after it are digits. */
+	cl = poller(10);
+	strcpy(buf, "b:3:4000000" "999");
+	scan_seqs(cl, buf, 11, now);
+	ok(W.st.deliveries == 1 && W.counts[3] == 1,
+	    "a message at the very end of a body is found");
+	ok(W.st.lat.max_us == 1000,
+	    "its timestamp stops at the body's end (latency %llu us)",
+	    (unsigned long long)W.st.lat.max_us);
+
+	cl = poller(10);
+	strcpy(buf, "{\"text\":\"b:1:4000000\"},{\"text\":\"b:1:4000000\"}");
+	scan_seqs(cl, buf, strlen(buf), now);
+	ok(W.st.deliveries == 1 && W.st.dup == 1,
+	    "the same message twice counts once, and as a duplicate");
+
+	cl = poller(10);
+	strcpy(buf, "ab:2:1 b:x:1 b:2: b:12:1 b:4:1");
+	scan_seqs(cl, buf, strlen(buf), now);
+	ok(W.st.deliveries == 1 && W.counts[4] == 1 && W.st.stray == 1,
+	    "malformed and out-of-range markers are not deliveries");
+}
+
+static void
+test_http(void)
+{
+	struct resp	 r;
+	char		 buf[512];
+	ssize_t		 n;
+
+	strcpy(buf, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+	    "Etag: 7\r\n\r\nhelloHTTP/1.1");
+	n = resp_parse(buf, strlen(buf), 0, &r);
+	ok(n == (ssize_t)strlen(buf) - 8 && r.status == 200 && r.blen == 5 &&
+	    memcmp(r.body, "hello", 5) == 0 && strcmp(r.etag, "7") == 0,
+	    "Content-Length: the body, and where the next answer begins");
+
+	strcpy(buf, "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nhello");
+	ok(resp_parse(buf, strlen(buf), 0, &r) == 0,
+	    "a body not all here yet: wait for more");
+
+	strcpy(buf, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n");
+	n = resp_parse(buf, strlen(buf), 0, &r);
+	ok(n == (ssize_t)strlen(buf) && r.blen == 7 &&
+	    memcmp(r.body, "abcdefg", 7) == 0,
+	    "chunked: the chunks joined");
+
+	strcpy(buf, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "3\r\nabc\r\n4\r\nde");
+	ok(resp_parse(buf, strlen(buf), 0, &r) == 0,
+	    "chunked, cut in a chunk: wait for more");
+
+	strcpy(buf, "SSH-2.0\r\n\r\n");
+	ok(resp_parse(buf, strlen(buf), 0, &r) == -1, "not HTTP: an error");
+}
+
+static void
+test_json(void)
+{
+	char	buf[128], s[16];
+
+	strcpy(buf, "{\"cursor\":4217,\"events\":[]}" "99");
+	ok(json_int(buf, strlen(buf) - 2, "cursor") == 4217,
+	    "json_int reads the cursor");
+	strcpy(buf, "{\"cursor\":42");
+	ok(json_int(buf, 11, "cursor") == 4,
+	    "json_int stops at the end of the body");
+	ok(json_int(buf, 11, "nope") == -1, "json_int: an absent key is -1");
+	strcpy(buf, "[{\"id\":5},{\"id\":12},{\"id\":7}]");
+	ok(json_max_id(buf, strlen(buf)) == 12, "json_max_id: the largest");
+	strcpy(buf, "{\"session\":\"abc\",\"csrf\":\"0123456789abcdefXYZ\"}");
+	ok(json_str(buf, strlen(buf), "session", s, sizeof s) == 0 &&
+	    strcmp(s, "abc") == 0, "json_str copies a string");
+	ok(json_str(buf, strlen(buf), "csrf", s, sizeof s) == -1,
+	    "json_str refuses one too long for its buffer");
+}
+
+static void
+test_hist(void)
+{
+	static struct hist	h;
+	int			i;
+
+	for (i = 1; i <= 100; i++)
+		hist_add(&h, (int64_t)i * MS);	/* 1 to 100 ms */
+	ok(hist_ms(&h, 0.5) >= 50 && hist_ms(&h, 0.5) <= 50.01,
+	    "p50 of 1..100 ms is 50 ms (%.2f)", hist_ms(&h, 0.5));
+	ok(hist_ms(&h, 0.99) >= 99 && hist_ms(&h, 0.99) <= 99.01,
+	    "p99 is 99 ms (%.2f)", hist_ms(&h, 0.99));
+	hist_add(&h, -5);
+	ok(h.b[0] == 1, "a negative latency is counted as zero, not lost");
+}
+
+int
+main(void)
+{
+	test_scan();
+	test_http();
+	test_json();
+	test_hist();
+	return tap_done();
+}
