@@ -22,7 +22,9 @@
  *	    --scenario park|fanout|rate|sends --port N [options]
  */
 
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* memmem */
+#endif
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
