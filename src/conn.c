@@ -44,12 +44,6 @@ conn_new(int fd, int request_id)
 	return c;
 }
 
-int
-conn_count(void)
-{
-	return live_conns;
-}
-
 /* The conns with a request in hand (not idle between requests). */
 int
 conn_busy_count(void)

@@ -57,7 +57,6 @@ void		 conn_park(struct conn *, conn_gone_fn, void *);
 void		 conn_close(struct conn *);
 void		 conn_lost(struct conn *);
 void		 conn_reap(void);
-int		 conn_count(void);
 int		 conn_busy_count(void);
 void		 conn_on_next(conn_next_fn);
 void		 conn_reuse(struct conn *, int);

@@ -179,6 +179,15 @@ fill_request(struct conn *c, FCGX_Request *fr)
 	FCGX_Free(fr, 0);
 }
 
+/* Hand the request libfcgi has read into fr to the router; fr is freed. */
+static void
+dispatch(struct conn *c, FCGX_Request *fr)
+{
+	fill_request(c, fr);
+	free(fr);
+	router_dispatch(app, c);
+}
+
 /*
  * nginx sent its next request on a connection it keeps. libfcgi reads it
  * from the conn's socket: keepConnection stops FCGX_Accept_r from first
@@ -201,9 +210,7 @@ on_next_request(struct conn *c)
 		return;
 	}
 	conn_reuse(c, fr->requestId);
-	fill_request(c, fr);
-	free(fr);
-	router_dispatch(app, c);
+	dispatch(c, fr);
 }
 
 /* Accept and handle the requests waiting on the socket. */
@@ -211,7 +218,6 @@ static void
 on_listen(struct loop_io *io, uint32_t events)
 {
 	FCGX_Request	*fr;
-	struct conn	*c;
 	int		 i, rc;
 
 	for (i = 0; i < ACCEPT_BATCH; i++) {
@@ -225,10 +231,7 @@ on_listen(struct loop_io *io, uint32_t events)
 			free(fr);
 			return;
 		}
-		c = conn_new(fr->ipcFd, fr->requestId);
-		fill_request(c, fr);
-		free(fr);
-		router_dispatch(app, c);
+		dispatch(conn_new(fr->ipcFd, fr->requestId), fr);
 	}
 }
 

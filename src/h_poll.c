@@ -94,6 +94,7 @@ h_poll(struct app *app, struct conn *c)
 	long long		 since = -1, timeout = app->conf->poll_timeout;
 	int64_t			 cursor;
 	size_t			 i;
+	int			 may_wait;
 
 	if (session_require(app, c, &s) == -1)
 		return;
@@ -110,13 +111,14 @@ h_poll(struct app *app, struct conn *c)
 		return;
 	if (timeout > app->conf->poll_max)
 		timeout = app->conf->poll_max;
+	may_wait = timeout > 0 && !app->stopping;
 	/*
 	 * A client that keeps up comes back with the cursor of its last
 	 * answer, which is where the watcher stands while nothing new has
 	 * come: nothing to read, so it parks without a query. Whatever is
 	 * written next reaches it through the watcher, as for any parked poll.
 	 */
-	if (since == watch_delivered() && timeout > 0 && !app->stopping) {
+	if (may_wait && since == watch_delivered()) {
 		waiter_park(c, since, s.id, room, (int)timeout, poll_answer);
 		return;
 	}
@@ -126,7 +128,7 @@ h_poll(struct app *app, struct conn *c)
 		    NULL);
 		return;
 	}
-	if (events.n == 0 && timeout > 0 && !app->stopping) {
+	if (events.n == 0 && may_wait) {
 		waiter_park(c, cursor, s.id, room, (int)timeout, poll_answer);
 		return;
 	}
