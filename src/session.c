@@ -10,6 +10,7 @@
 #include "loop.h"
 #include "reply.h"
 #include "session.h"
+#include "session_cache.h"
 #include "sha256.h"
 #include "watch.h"
 #include "xmalloc.h"
@@ -177,15 +178,17 @@ token_well_formed(const char *s, size_t len)
 
 /*
  * Find the caller's live session (cookie first, then header), refresh its
- * last-seen time, and return 0; or answer 401/503 and return -1.
+ * last-seen time, and return 0; or answer 401/503 and return -1. Reads
+ * may take it from the session cache; writes (cached 0) read the store.
  */
-int
-session_require(struct app *app, struct conn *c, struct store_session *s)
+static int
+find_session(struct app *app, struct conn *c, struct store_session *s,
+    int cached)
 {
 	struct str		 tok = { NULL, 0 };
 	char			 hash[SESSION_HASH_LEN + 1];
 	enum store_result	 r;
-	int64_t			 now, touch_ms;
+	int64_t			 now;
 	const struct request	*req = &c->req;
 
 	if (!request_cookie(req->cookie, "chat_session", &tok) &&
@@ -198,22 +201,35 @@ session_require(struct app *app, struct conn *c, struct store_session *s)
 		return -1;
 	}
 	session_hash(tok.p, tok.len, hash);
-	r = store_session_find(app->store, hash, s);
-	if (r == STORE_NOT_FOUND) {
-		reply_error(c, API_NO_SESSION,
-		    "The session has ended: log in again.", NULL);
-		return -1;
-	}
-	if (r != STORE_OK) {
-		reply_error(c, API_UNAVAILABLE, "The store is busy.", NULL);
-		return -1;
+	if (!cached || !session_cache_get(hash, s)) {
+		r = store_session_find(app->store, hash, s);
+		if (r == STORE_NOT_FOUND) {
+			reply_error(c, API_NO_SESSION,
+			    "The session has ended: log in again.", NULL);
+			return -1;
+		}
+		if (r != STORE_OK) {
+			reply_error(c, API_UNAVAILABLE, "The store is busy.",
+			    NULL);
+			return -1;
+		}
+		session_cache_put(hash, s);
 	}
 	/* Refresh coarsely: a poll should not cost a write every time. */
 	now = loop_wall_ms();
-	touch_ms = touch_interval(app);
-	if (now - s->last_seen_ms >= touch_ms)
+	if (now - s->last_seen_ms >= touch_interval(app)) {
 		touch_later(s->id);
+		s->last_seen_ms = now;
+		session_cache_put(hash, s);
+	}
 	return 0;
+}
+
+/* The caller's session, for a request that only reads. */
+int
+session_require(struct app *app, struct conn *c, struct store_session *s)
+{
+	return find_session(app, c, s, 1);
 }
 
 /* Compare without an early exit, so timing tells nothing of the token. */
@@ -238,7 +254,7 @@ session_require_csrf(struct app *app, struct conn *c, struct store_session *s)
 	const char		*got = NULL;
 	size_t			 len = 0;
 
-	if (session_require(app, c, s) == -1)
+	if (find_session(app, c, s, 0) == -1)
 		return -1;
 	if (c->req.csrf_header != NULL) {
 		got = c->req.csrf_header;
@@ -260,10 +276,13 @@ static void
 reaper_tick(struct loop_timer *t)
 {
 	int64_t	idle_ms = reaper_app->conf->idle_timeout * 1000LL;
-	int	ended = 0;
+	int	ended = 0, ok;
 
-	if (store_reap_idle(reaper_app->store, loop_wall_ms(), idle_ms,
-	    &ended) == STORE_OK && ended > 0) {
+	ok = store_reap_idle(reaper_app->store, loop_wall_ms(), idle_ms,
+	    &ended) == STORE_OK;
+	if (ended > 0)
+		session_cache_clear();	/* even if the commit failed */
+	if (ok && ended > 0) {
 		log_info("ended %d idle session%s", ended, ended > 1 ? "s" : "");
 		watch_wrote();
 	}
@@ -288,4 +307,5 @@ session_stop(void)
 	loop_timer_cancel(&reaper_timer);
 	loop_timer_cancel(&touch_timer);
 	touch_flush();
+	session_cache_free();
 }

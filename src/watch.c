@@ -24,6 +24,7 @@ static struct app		*app;
 static int64_t			 last_id;	/* rows up to it delivered */
 static int64_t			 last_version;
 static int			 undelivered;	/* a delivery failed: retry */
+static uint64_t			 foreign_commits; /* data_version moves seen */
 static struct loop_timer	 tick_timer;
 static struct loop_timer	 recheck_timer;
 static int			 rechecks_left;
@@ -86,6 +87,8 @@ check(void)
 	v = store_data_version(app->store);
 	if (v < 0 || (v == last_version && !undelivered))
 		return 0;
+	if (v != last_version)
+		foreign_commits++;
 	if (deliver() == 0)
 		last_version = v;
 	return 1;
@@ -200,6 +203,16 @@ int64_t
 watch_delivered(void)
 {
 	return undelivered ? -1 : last_id;
+}
+
+/*
+ * How many times another connection's commits have been noticed: what
+ * this process read before the count last moved may have changed since.
+ */
+uint64_t
+watch_foreign_commits(void)
+{
+	return foreign_commits;
 }
 
 void

@@ -8,7 +8,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chatlib import (Client, Stack, Tap, alive_check, events_of, ids_of, is_int,
+from chatlib import (Client, Deferred, Stack, Tap, alive_check, events_of, ids_of, is_int,
                      login_client, main_guard, raw_request, unique_nick,
                      wait_until)
 
@@ -319,6 +319,43 @@ def t_idle_timeout(workers):
         tap.eq(r.status, 200, "the timed-out nick is free again (workers=%s)" % workers, r.show())
 
 
+def concurrent_reads(c, n=6):
+    """n polls (waiting up to 1 s) and n users lists at once: several
+    upstream connections, so on a stack of several workers, several
+    processes answer."""
+    ds = [Deferred(c.poll, timeout=1) for _ in range(n)]
+    ds += [Deferred(c.users) for _ in range(n)]
+    return [d.join() for d in ds]
+
+
+def t_ended_elsewhere(workers):
+    """A session ended by another process (here a writer with no chatd at
+    all, as another worker's logout or reaper would be) is refused by every
+    process's reads, not served from what a process remembered of it."""
+    with Stack(workers=workers, tap=tap, name="%d-worker stack" % workers) as st:
+        c = login_client(st)
+        c.catch_up()
+        for rnd in range(2):
+            rs = concurrent_reads(c)
+            tap.ok(all(r.status == 200 for r in rs),
+                   "round %d: concurrent reads of a live session pass (workers=%d)"
+                   % (rnd, workers), "\n".join(r.show() for r in rs if r.status != 200))
+        db = st.db(readonly=False)
+        try:
+            with db:
+                db.execute("UPDATE sessions SET ended_ms = ?, end_reason = 'logout'"
+                           " WHERE nick = ? AND ended_ms IS NULL",
+                           (int(time.time() * 1000), c.nick))
+        finally:
+            db.close()
+        got = wait_until(lambda: c.users().status == 401, 10)
+        tap.ok(got, "a session ended by another writer gets 401 (workers=%d)" % workers)
+        rs = concurrent_reads(c)
+        tap.ok(all(r.status == 401 and r.error == "no_session" for r in rs),
+               "... from every process, for every read (workers=%d)" % workers,
+               "\n".join(r.show() for r in rs if r.status != 401))
+
+
 def t_login_race():
     """Concurrent logins of one nick in different cases on 3 processes:
     exactly one wins, the others get 409 nick_taken, one join is written."""
@@ -360,4 +397,6 @@ with Stack(tap=tap) as st:
 tap.run(t_idle_timeout, None)
 tap.run(t_idle_timeout, 3)
 tap.run(t_login_race)
+tap.run(t_ended_elsewhere, 1)
+tap.run(t_ended_elsewhere, 3)
 tap.done()

@@ -1,0 +1,89 @@
+/*
+ * session_cache: live sessions looked up lately (see session_cache.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "session.h"
+#include "session_cache.h"
+#include "watch.h"
+#include "xmalloc.h"
+
+#define CACHE_SLOTS	(1 << 15)	/* a pointer each; entries on use */
+
+struct cache_entry {
+	char			hash[SESSION_HASH_LEN + 1];
+	uint64_t		cleared;	/* clear_count when read */
+	uint64_t		foreign;	/* watch_foreign_commits() */
+	struct store_session	s;
+};
+
+static struct cache_entry	**slots;
+static uint64_t			  clear_count;
+
+/* The slot of a hash: its first hex digits, as a number. */
+static size_t
+slot_of(const char *hash)
+{
+	size_t	v = 0;
+	int	i;
+
+	for (i = 0; i < 4; i++) {
+		char c = hash[i];
+		v = v << 4 | (size_t)(c <= '9' ? c - '0' : c - 'a' + 10);
+	}
+	return v & (CACHE_SLOTS - 1);
+}
+
+/* Copy the session of hash into *out and return 1, if it is known live. */
+int
+session_cache_get(const char *hash, struct store_session *out)
+{
+	struct cache_entry	*e;
+
+	if (slots == NULL || (e = slots[slot_of(hash)]) == NULL ||
+	    e->cleared != clear_count ||
+	    e->foreign != watch_foreign_commits() ||
+	    strcmp(e->hash, hash) != 0)
+		return 0;
+	*out = e->s;
+	return 1;
+}
+
+/* Remember s, just read from the store (or refreshed), as hash's session. */
+void
+session_cache_put(const char *hash, const struct store_session *s)
+{
+	struct cache_entry	**slot;
+
+	if (slots == NULL)
+		slots = xcalloc(CACHE_SLOTS, sizeof *slots);
+	slot = &slots[slot_of(hash)];
+	if (*slot == NULL)
+		*slot = xmalloc(sizeof **slot);
+	memcpy((*slot)->hash, hash, SESSION_HASH_LEN);
+	(*slot)->hash[SESSION_HASH_LEN] = '\0';
+	(*slot)->cleared = clear_count;
+	(*slot)->foreign = watch_foreign_commits();
+	(*slot)->s = *s;
+}
+
+/* A session ended here: nothing cached can be trusted any more. */
+void
+session_cache_clear(void)
+{
+	clear_count++;
+}
+
+void
+session_cache_free(void)
+{
+	size_t	i;
+
+	if (slots == NULL)
+		return;
+	for (i = 0; i < CACHE_SLOTS; i++)
+		free(slots[i]);
+	free(slots);
+	slots = NULL;
+}

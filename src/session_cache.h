@@ -1,0 +1,33 @@
+/*
+ * session_cache: the live sessions this process has looked up lately,
+ * so that a poll, which comes back after every answer, does not cost a
+ * read transaction (two file locks and a b-tree lookup) each time.
+ *
+ * Only reads trust it: session_require (polls, history, the users list).
+ * Everything that writes (send, logout) reads the session from the store.
+ *
+ * An entry is only as good as what could not have changed since it was
+ * read. A session's token, nick and CSRF token never change; the one
+ * thing that does is its end. So every entry is forgotten when this
+ * process ends a session (logout, the idle reaper: session_cache_clear)
+ * and when another process or the sqlite3 shell commits anything (the
+ * watcher's count of foreign commits, watch_foreign_commits, moved).
+ * The latter is seen within milliseconds (inotify) and at the latest at
+ * the next --watch-interval check: a session ended elsewhere may get
+ * that long a poll more, the same as a poll that was already waiting when
+ * it ended.
+ *
+ * The table is direct-mapped on the token's hash (SHA-256, uniform): a
+ * collision only costs a lookup in the store.
+ */
+#ifndef CHATD_SESSION_CACHE_H
+#define CHATD_SESSION_CACHE_H
+
+#include "store.h"
+
+int	session_cache_get(const char *, struct store_session *);
+void	session_cache_put(const char *, const struct store_session *);
+void	session_cache_clear(void);
+void	session_cache_free(void);
+
+#endif
