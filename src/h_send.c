@@ -112,6 +112,10 @@ send_answer(struct conn *c, const struct store_send *m)
 		reply_error(c, API_NO_SUCH_USER, "Nobody online has that nick.",
 		    NULL);
 		break;
+	case STORE_ENDED:
+		reply_error(c, API_NO_SESSION,
+		    "The session has ended: log in again.", NULL);
+		break;
 	default:
 		reply_error(c, API_UNAVAILABLE, "The store is unavailable.",
 		    NULL);
@@ -146,7 +150,8 @@ h_send(struct app *app, struct conn *c)
 	enum api_error		 err;
 	const char		*why = NULL;
 
-	if (session_require_csrf(app, c, &s) == -1)
+	/* The cached session is checked again in the batch's transaction. */
+	if (session_require_csrf(app, c, &s, SESSION_CACHED) == -1)
 		return;
 	ps = pool_alloc(c->req.pool, sizeof *ps);
 	memset(ps, 0, sizeof *ps);

@@ -123,7 +123,7 @@ h_logout(struct app *app, struct conn *c)
 	struct store_session	s;
 	struct buf		body;
 
-	if (session_require_csrf(app, c, &s) == -1)
+	if (session_require_csrf(app, c, &s, SESSION_STORE) == -1)
 		return;
 	if (store_logout(app->store, s.id, loop_wall_ms()) != STORE_OK) {
 		reply_error(c, API_UNAVAILABLE, "The store is unavailable.",

@@ -246,15 +246,20 @@ same_secret(const char *a, size_t alen, const char *b, size_t blen)
 	return diff == 0;
 }
 
-/* session_require, then the CSRF token (header or form field csrf). */
+/*
+ * The caller's session, from the cache only if the caller checks again
+ * under the write lock (SESSION_CACHED), then its CSRF token (header or
+ * form field csrf).
+ */
 int
-session_require_csrf(struct app *app, struct conn *c, struct store_session *s)
+session_require_csrf(struct app *app, struct conn *c, struct store_session *s,
+    enum session_source from)
 {
 	const struct str	*field;
 	const char		*got = NULL;
 	size_t			 len = 0;
 
-	if (find_session(app, c, s, 0) == -1)
+	if (find_session(app, c, s, from == SESSION_CACHED) == -1)
 		return -1;
 	if (c->req.csrf_header != NULL) {
 		got = c->req.csrf_header;

@@ -31,8 +31,14 @@ struct session_tokens {
 int	session_new_tokens(struct session_tokens *);
 void	session_hash(const char *, size_t, char[SESSION_HASH_LEN + 1]);
 int	session_require(struct app *, struct conn *, struct store_session *);
+/* Where session_require_csrf may find the session. */
+enum session_source {
+	SESSION_CACHED,		/* the caller checks it again when it writes */
+	SESSION_STORE		/* the store, now */
+};
+
 int	session_require_csrf(struct app *, struct conn *,
-	    struct store_session *);
+	    struct store_session *, enum session_source);
 void	session_reaper_start(struct app *);
 void	session_stop(void);
 

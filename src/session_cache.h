@@ -3,8 +3,9 @@
  * so that a poll, which comes back after every answer, does not cost a
  * read transaction (two file locks and a b-tree lookup) each time.
  *
- * Only reads trust it: session_require (polls, history, the users list).
- * Everything that writes (send, logout) reads the session from the store.
+ * Reads trust it (polls, history, the users list), and so does a send,
+ * because its batch checks under the write lock that the session is
+ * still live before it writes. Logout reads the session from the store.
  *
  * An entry is only as good as what could not have changed since it was
  * read. A session's token, nick and CSRF token never change; the one

@@ -35,7 +35,8 @@ extern const int schema_versions;
 enum stmt_id {
 	S_BEGIN, S_BEGIN_READ, S_COMMIT, S_ROLLBACK, S_DATA_VERSION, S_MAX_ID,
 	S_LIVE_COUNT, S_NICK_LIVE, S_SESSION_INSERT, S_EVENT_INSERT,
-	S_SESSION_FIND, S_SESSION_TOUCH, S_SESSION_END, S_SESSION_NICK,
+	S_SESSION_FIND, S_SESSION_LIVE, S_SESSION_TOUCH, S_SESSION_END,
+	S_SESSION_NICK,
 	S_IDLE_LIST, S_CLIENT_ID, S_RATE, S_RECIPIENT, S_USERS, S_POLL,
 	S_HISTORY, S_AFTER, S_COUNT
 };
@@ -61,6 +62,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_SESSION_FIND] =
 	    "SELECT id, nick, csrf, created_ms, last_seen_ms FROM sessions"
 	    " WHERE token_hash = ?1 AND ended_ms IS NULL",
+	[S_SESSION_LIVE] =
+	    "SELECT 1 FROM sessions WHERE id = ?1 AND ended_ms IS NULL",
 	[S_SESSION_TOUCH] =
 	    "UPDATE sessions SET last_seen_ms = ?2"
 	    " WHERE id = ?1 AND ended_ms IS NULL AND last_seen_ms < ?2",
@@ -607,10 +610,26 @@ insert_message(struct store *st, const struct store_send *m,
 static int
 send_one(struct store *st, struct store_send *m)
 {
-	char	*to = NULL;
-	int64_t	 to_sid = 0;
-	int	 rc;
+	sqlite3_stmt	*s;
+	char		*to = NULL;
+	int64_t		 to_sid = 0;
+	int		 rc;
 
+	/*
+	 * The session may come from the session cache, which can be a few
+	 * milliseconds behind another process's logout: here, under the
+	 * write lock, is where that is settled.
+	 */
+	s = stmt(st, S_SESSION_LIVE);
+	sqlite3_bind_int64(s, 1, m->session);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE) {
+		m->result = STORE_ENDED;
+		return SQLITE_DONE;
+	}
+	if (rc != SQLITE_ROW)
+		return rc;
 	if ((m->id = find_client_id(st, m)) > 0) {
 		m->result = STORE_OK;
 		return SQLITE_DONE;

@@ -22,6 +22,7 @@ enum store_result {
 	STORE_NOT_FOUND,	/* no such session / user */
 	STORE_CONFLICT,		/* the nick is taken */
 	STORE_LIMITED,		/* over the send rate */
+	STORE_ENDED,		/* the sender's session has ended */
 	STORE_UNAVAILABLE	/* locked past the timeout, disk full, I/O */
 };
 

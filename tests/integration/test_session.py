@@ -348,6 +348,13 @@ def t_ended_elsewhere(workers):
                            (int(time.time() * 1000), c.nick))
         finally:
             db.close()
+        # A send is settled under the write lock, whatever was cached.
+        before = st.count_events()
+        r = c.send("after the end")
+        tap.ok(r.status == 401 and r.error == "no_session",
+               "a send right after the end elsewhere: 401 no_session (workers=%d)"
+               % workers, r.show())
+        tap.eq(st.count_events(), before, "... and writes nothing (workers=%d)" % workers)
         got = wait_until(lambda: c.users().status == 401, 10)
         tap.ok(got, "a session ended by another writer gets 401 (workers=%d)" % workers)
         rs = concurrent_reads(c)
