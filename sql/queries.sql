@@ -20,6 +20,15 @@ WHERE type IN ('message', 'private', 'image')
   AND time > strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 day')
 GROUP BY sender ORDER BY messages DESC LIMIT 10;
 
+-- The last 10 images: when, who, where (a room, or to whom), type, bytes.
+-- To save one to a file: SELECT writefile('img.png', data) FROM images
+-- WHERE id = N; (without -readonly).
+SELECT strftime('%Y-%m-%d %H:%M:%S', e.ts / 1000, 'unixepoch') AS time,
+       e.sender, coalesce(e.room, 'to ' || e.recipient) AS place,
+       i.id AS image, i.type, i.size
+FROM events e JOIN images i ON i.id = e.image_id
+WHERE e.type = 'image' ORDER BY e.id DESC LIMIT 10;
+
 -- Comings and goings of the last hour, with how many were online after.
 SELECT time, type, sender AS nick, text AS reason, online FROM event_log
 WHERE type IN ('join', 'leave')

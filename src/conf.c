@@ -32,6 +32,9 @@ static const char usage_text[] =
 "      --busy-timeout MS    wait for the database lock (default 5000)\n"
 "      --watch-interval MS  check for rows written by others (default 100)\n"
 "      --max-body BYTES     largest form body (default 65536)\n"
+"      --max-image BYTES    largest image upload (default 1048576); nginx's\n"
+"                           client_max_body_size for /api/image must allow\n"
+"                           it and some 16 KB of form around it\n"
 "  -l, --log-level LEVEL    error, warn, info or debug (default info)\n"
 "  -h, --help               show this help and exit\n"
 "  -V, --version            show the version and exit\n";
@@ -44,7 +47,8 @@ enum {
 	OPT_SYNC,
 	OPT_BUSY_TIMEOUT,
 	OPT_WATCH_INTERVAL,
-	OPT_MAX_BODY
+	OPT_MAX_BODY,
+	OPT_MAX_IMAGE
 };
 
 static const struct option long_options[] = {
@@ -61,6 +65,7 @@ static const struct option long_options[] = {
 	{ "busy-timeout",	required_argument, NULL, OPT_BUSY_TIMEOUT },
 	{ "watch-interval",	required_argument, NULL, OPT_WATCH_INTERVAL },
 	{ "max-body",		required_argument, NULL, OPT_MAX_BODY },
+	{ "max-image",		required_argument, NULL, OPT_MAX_IMAGE },
 	{ "log-level",		required_argument, NULL, 'l' },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, 'V' },
@@ -84,6 +89,7 @@ conf_defaults(struct conf *c)
 	c->busy_timeout_ms = 5000;
 	c->watch_interval_ms = 100;
 	c->max_body = 65536;
+	c->max_image = 1 << 20;
 	c->log_level = LOG_INFO;
 }
 
@@ -176,6 +182,11 @@ conf_apply(struct conf *c, int opt, const char *arg)
 		if (parse_number(arg, 1024, 64L << 20, &v) == -1)
 			return bad_value("max-body", arg);
 		c->max_body = (size_t)v;
+		return 0;
+	case OPT_MAX_IMAGE:
+		if (parse_number(arg, 1024, 64L << 20, &v) == -1)
+			return bad_value("max-image", arg);
+		c->max_image = (size_t)v;
 		return 0;
 	case 'l':
 		if (log_parse_level(arg, &c->log_level) == -1)

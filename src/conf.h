@@ -28,6 +28,7 @@ struct conf {
 	int		 busy_timeout_ms;
 	int		 watch_interval_ms;	/* data_version check */
 	size_t		 max_body;		/* bytes of a form body */
+	size_t		 max_image;		/* bytes of an uploaded image */
 	enum log_level	 log_level;
 };
 

@@ -26,6 +26,7 @@
 
 #define ACCEPT_BATCH	64		/* then let the loop serve others */
 #define DRAIN_LIMIT	(16 << 20)	/* bytes of an oversized body read */
+#define FORM_SLACK	16384		/* an upload's form around its image */
 
 static struct app	*app;
 static struct loop_io	 listen_io = { -1, NULL, 0 };
@@ -158,6 +159,7 @@ static void
 fill_request(struct conn *c, FCGX_Request *fr)
 {
 	struct request	*r = &c->req;
+	size_t		 max;
 
 	r->method = param(r, fr, "REQUEST_METHOD");
 	r->path = param(r, fr, "DOCUMENT_URI");
@@ -167,9 +169,14 @@ fill_request(struct conn *c, FCGX_Request *fr)
 	r->session_header = param(r, fr, "HTTP_X_CHAT_SESSION");
 	r->csrf_header = param(r, fr, "HTTP_X_CSRF_TOKEN");
 	r->remote_addr = param(r, fr, "REMOTE_ADDR");
-	/* Kept for the next request only if this one was read whole. */
-	c->keep = read_body(r, fr, app->conf->max_body) == 0 &&
-	    fr->keepConnection;
+	/*
+	 * An image upload may be as large as --max-image and its form; every
+	 * other body, --max-body. Kept for the next request only if this one
+	 * was read whole.
+	 */
+	max = r->path != NULL && strcmp(r->path, "/api/image") == 0 ?
+	    app->conf->max_image + FORM_SLACK : app->conf->max_body;
+	c->keep = read_body(r, fr, max) == 0 && fr->keepConnection;
 	/*
 	 * From here on the socket is ours: libfcgi's buffers go. The socket
 	 * stays blocking: chatd only ever writes to it, with MSG_DONTWAIT

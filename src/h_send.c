@@ -1,10 +1,14 @@
 /*
- * h_send: POST /api/send, a message to a room or to one person.
+ * h_send: POST /api/send, a message to a room or to one person, and
+ * POST /api/image, an image to either.
  *
  * A send is checked at once, but written with the other sends that arrive
  * in the same turn of the loop: one transaction, one commit, one fsync
  * for all of them (group commit). Each is answered once that commit is
- * durable, so a 200 still means the message survives a crash.
+ * durable, so a 200 still means the message survives a crash. An image
+ * is a send whose event points to the uploaded bytes, stored in the same
+ * transaction; it is judged by its bytes (validate_image), never by its
+ * name or declared type.
  */
 #include <stdio.h>
 #include <string.h>
@@ -30,29 +34,18 @@ static struct loop_post		  flush_post;
 static struct app		 *send_app;
 
 /*
- * Check the form into m; 0 if it is sound, else -1 with the error to
- * answer in *err and a sentence for people in *why.
+ * Check where the send goes (room, or to) and its client_id into m; 0 if
+ * sound, else -1 with the error to answer in *err and a sentence for
+ * people in *why.
  */
 static int
-send_read_form(struct conn *c, struct store_send *m, enum api_error *err,
+send_read_target(struct conn *c, struct store_send *m, enum api_error *err,
     const char **why)
 {
-	const struct str	*text, *room, *to, *cid;
+	const struct str	*room, *to, *cid;
 	struct pool		*pool = c->req.pool;
 	struct buf		 key;
 
-	text = request_arg(&c->req, "text");
-	if (text == NULL) {
-		*why = "Text is required.";
-		*err = API_BAD_TEXT;
-		return -1;
-	}
-	if ((*why = validate_text(text->p, text->len)) != NULL) {
-		*err = API_BAD_TEXT;
-		return -1;
-	}
-	m->text = text->p;
-	m->text_len = text->len;
 	m->room = "lobby";
 	if ((room = request_arg(&c->req, "room")) != NULL) {
 		if ((*why = validate_room(room->p, room->len)) != NULL) {
@@ -85,6 +78,58 @@ send_read_form(struct conn *c, struct store_send *m, enum api_error *err,
 	return 0;
 }
 
+/* Check a message's form into m (send_read_target, and its text). */
+static int
+send_read_form(struct conn *c, struct store_send *m, enum api_error *err,
+    const char **why)
+{
+	const struct str	*text;
+
+	text = request_arg(&c->req, "text");
+	if (text == NULL) {
+		*why = "Text is required.";
+		*err = API_BAD_TEXT;
+		return -1;
+	}
+	if ((*why = validate_text(text->p, text->len)) != NULL) {
+		*err = API_BAD_TEXT;
+		return -1;
+	}
+	m->text = text->p;
+	m->text_len = text->len;
+	return send_read_target(c, m, err, why);
+}
+
+/*
+ * Check an upload's form into m: the file is an image of an accepted
+ * kind within --max-image; then send_read_target.
+ */
+static int
+image_read_form(struct app *app, struct conn *c, struct store_send *m,
+    enum api_error *err, const char **why)
+{
+	const struct request	*r = &c->req;
+
+	if (r->file == NULL) {
+		*why = "Choose an image: the form needs a part named file.";
+		*err = API_BAD_IMAGE;
+		return -1;
+	}
+	if (r->file_len > app->conf->max_image) {
+		*why = "The image is too large.";
+		*err = API_TOO_LARGE;
+		return -1;
+	}
+	if ((*why = validate_image((const unsigned char *)r->file, r->file_len,
+	    &m->image_type)) != NULL) {
+		*err = API_BAD_IMAGE;
+		return -1;
+	}
+	m->image = r->file;
+	m->image_len = r->file_len;
+	return send_read_target(c, m, err, why);
+}
+
 /* Answer a send: its id, or why the store refused it. */
 static void
 send_answer(struct conn *c, const struct store_send *m)
@@ -98,6 +143,11 @@ send_answer(struct conn *c, const struct store_send *m)
 		buf_addc(&body, '{');
 		json_key(&body, "id");
 		json_int(&body, m->id);
+		if (m->image != NULL) {
+			buf_addc(&body, ',');
+			json_key(&body, "image");
+			json_int(&body, m->image_id);
+		}
 		buf_addc(&body, '}');
 		reply_json(c, &body, NULL);
 		buf_free(&body);
@@ -141,6 +191,26 @@ flush_sends(struct loop_post *p)
 		watch_wrote();
 }
 
+/* Queue the checked send ps of session s for the batch's commit. */
+static void
+send_queue(struct app *app, struct conn *c, const struct store_session *s,
+    struct pending_send *ps)
+{
+	ps->conn = c;
+	ps->m.session = s->id;
+	ps->m.from = pool_strndup(c->req.pool, s->nick, strlen(s->nick));
+	ps->m.rate_count = app->conf->rate_count;
+	ps->m.rate_window_ms = app->conf->rate_window * 1000LL;
+	ps->m.now_ms = loop_wall_ms();
+	if (queued == queue_cap) {
+		queue_cap = queue_cap ? queue_cap * 2 : 64;
+		queue = xrealloc(queue, queue_cap * sizeof *queue);
+	}
+	queue[queued++] = &ps->m;
+	send_app = app;
+	loop_post(&flush_post, flush_sends);
+}
+
 /* POST /api/send: text, room, to, client_id. */
 void
 h_send(struct app *app, struct conn *c)
@@ -159,17 +229,28 @@ h_send(struct app *app, struct conn *c)
 		reply_error(c, err, why, NULL);
 		return;
 	}
-	ps->conn = c;
-	ps->m.session = s.id;
-	ps->m.from = pool_strndup(c->req.pool, s.nick, strlen(s.nick));
-	ps->m.rate_count = app->conf->rate_count;
-	ps->m.rate_window_ms = app->conf->rate_window * 1000LL;
-	ps->m.now_ms = loop_wall_ms();
-	if (queued == queue_cap) {
-		queue_cap = queue_cap ? queue_cap * 2 : 64;
-		queue = xrealloc(queue, queue_cap * sizeof *queue);
+	send_queue(app, c, &s, ps);
+}
+
+/*
+ * POST /api/image (multipart/form-data): file, csrf, room, to,
+ * client_id; with ?frame=1 every answer is an HTML page (reply.c).
+ */
+void
+h_image(struct app *app, struct conn *c)
+{
+	struct store_session	 s;
+	struct pending_send	*ps;
+	enum api_error		 err;
+	const char		*why = NULL;
+
+	if (session_require_csrf(app, c, &s, SESSION_CACHED) == -1)
+		return;
+	ps = pool_alloc(c->req.pool, sizeof *ps);
+	memset(ps, 0, sizeof *ps);
+	if (image_read_form(app, c, &ps->m, &err, &why) == -1) {
+		reply_error(c, err, why, NULL);
+		return;
 	}
-	queue[queued++] = &ps->m;
-	send_app = app;
-	loop_post(&flush_post, flush_sends);
+	send_queue(app, c, &s, ps);
 }

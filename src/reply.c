@@ -75,14 +75,77 @@ reply_format(struct buf *out, int status, const char *extra_headers,
 	buf_add(out, body, len);
 }
 
-/* Answer 200 with the JSON object in body. */
+/*
+ * The same answer as an HTML page, for an upload posted into a hidden
+ * iframe (?frame=1): the page's one element, #result, holds the JSON as
+ * text. The JSON needs no escaping there: json.c writes <, > and & as
+ * \u escapes. The page may run nothing (Content-Security-Policy).
+ */
 void
-reply_json(struct conn *c, const struct buf *body, const char *extra_headers)
+reply_format_frame(struct buf *out, int status, const char *extra_headers,
+    const char *body, size_t len)
+{
+	static const char	head[] = "<!DOCTYPE html>\n<html><head>"
+				    "<meta charset=\"utf-8\"><title>chatd</title>"
+				    "</head><body><pre id=\"result\">";
+	static const char	tail[] = "</pre></body></html>\n";
+
+	buf_printf(out, "Status: %d %s\r\n"
+	    "Content-Type: text/html; charset=utf-8\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Content-Security-Policy: default-src 'none'\r\n"
+	    "%s"
+	    "Content-Length: %zu\r\n\r\n",
+	    status, status_text(status), extra_headers ? extra_headers : "",
+	    sizeof head - 1 + len + sizeof tail - 1);
+	buf_add(out, head, sizeof head - 1);
+	buf_add(out, body, len);
+	buf_add(out, tail, sizeof tail - 1);
+}
+
+/* Send an answer, as JSON or (?frame=1) as its HTML page. */
+static void
+respond(struct conn *c, int status, const char *extra_headers,
+    const char *body, size_t len)
 {
 	struct buf	out;
 
 	buf_init(&out);
-	reply_format(&out, 200, extra_headers, body->data, body->len);
+	if (c->req.frame)
+		reply_format_frame(&out, status, extra_headers, body, len);
+	else
+		reply_format(&out, status, extra_headers, body, len);
+	conn_respond(c, out.data, out.len);
+	buf_free(&out);
+}
+
+/* Answer 200 with the JSON object in body. */
+void
+reply_json(struct conn *c, const struct buf *body, const char *extra_headers)
+{
+	respond(c, 200, extra_headers, body->data, body->len);
+}
+
+/*
+ * Answer 200 with an image's bytes, of its type (one of those
+ * validate_image gives), to keep in the browser's private cache: an
+ * image never changes once stored.
+ */
+void
+reply_image(struct conn *c, const char *type, const void *data, size_t len)
+{
+	struct buf	out;
+
+	buf_init(&out);
+	buf_printf(&out, "Status: 200 OK\r\n"
+	    "Content-Type: %s\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Content-Disposition: inline\r\n"
+	    "Content-Security-Policy: default-src 'none'\r\n"
+	    "Cache-Control: private, max-age=31536000, immutable\r\n"
+	    "Content-Length: %zu\r\n\r\n", type, len);
+	buf_add(&out, data, len);
 	conn_respond(c, out.data, out.len);
 	buf_free(&out);
 }
@@ -92,10 +155,9 @@ void
 reply_error(struct conn *c, enum api_error e, const char *message,
     const char *extra_headers)
 {
-	struct buf	body, out;
+	struct buf	body;
 
 	buf_init(&body);
-	buf_init(&out);
 	buf_addc(&body, '{');
 	json_key(&body, "error");
 	json_cstring(&body, api_errors[e].code);
@@ -103,9 +165,6 @@ reply_error(struct conn *c, enum api_error e, const char *message,
 	json_key(&body, "message");
 	json_cstring(&body, message);
 	buf_addc(&body, '}');
-	reply_format(&out, api_errors[e].status, extra_headers, body.data,
-	    body.len);
-	conn_respond(c, out.data, out.len);
+	respond(c, api_errors[e].status, extra_headers, body.data, body.len);
 	buf_free(&body);
-	buf_free(&out);
 }

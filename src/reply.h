@@ -3,7 +3,8 @@
  *
  * Every status chatd sends is chosen here, from an error code: handlers
  * say what went wrong (API_BAD_NICK) and a sentence for people, never a
- * number. Every JSON answer carries the three headers of API.md.
+ * number. Every JSON answer carries the three headers of API.md; an
+ * upload that asked for it (?frame=1) gets it inside an HTML page.
  */
 #ifndef CHATD_REPLY_H
 #define CHATD_REPLY_H
@@ -33,7 +34,10 @@ int		 reply_error_status(enum api_error);
 void		 reply_json(struct conn *, const struct buf *, const char *);
 void		 reply_error(struct conn *, enum api_error, const char *,
 		    const char *);
+void		 reply_image(struct conn *, const char *, const void *, size_t);
 void		 reply_format(struct buf *, int, const char *, const char *,
 		    size_t);
+void		 reply_format_frame(struct buf *, int, const char *,
+		    const char *, size_t);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "multipart.h"
 #include "request.h"
 
 static int
@@ -118,25 +119,45 @@ request_is_form(const char *ct)
 }
 
 /*
- * Decode the query string, and the body when it is a form. Returns NULL,
- * or what is wrong with the request (a bad_request).
+ * Decode the query string. Returns NULL, or what is wrong with it (a
+ * bad_request).
  */
 const char *
-request_parse_args(struct request *r)
+request_parse_query(struct request *r)
 {
-	const char	*err;
-
 	r->query_args = pool_alloc(r->pool, sizeof *r->query_args);
 	r->form_args = pool_alloc(r->pool, sizeof *r->form_args);
 	r->form_args->n = 0;
-	err = request_decode_pairs(r->pool, r->query ? r->query : "",
+	return request_decode_pairs(r->pool, r->query ? r->query : "",
 	    r->query ? strlen(r->query) : 0, r->query_args);
-	if (err != NULL)
-		return err;
+}
+
+/*
+ * Decode the body: an urlencoded form, or multipart/form-data where the
+ * route takes it (then the part "file" goes to r->file). After
+ * request_parse_query. Returns NULL, or what is wrong (a bad_request).
+ */
+const char *
+request_parse_body(struct request *r)
+{
+	struct multipart	m;
+	const char		*err;
+
 	if (r->body.len == 0)
 		return NULL;
+	if (r->multipart_ok && request_is_multipart(r->content_type)) {
+		err = multipart_parse(r->pool, r->content_type, r->body.p,
+		    r->body.len, &m);
+		if (err != NULL)
+			return err;
+		*r->form_args = m.fields;
+		r->file = m.file;
+		r->file_len = m.file_len;
+		return NULL;
+	}
 	if (!request_is_form(r->content_type))
-		return "The body must be application/x-www-form-urlencoded.";
+		return r->multipart_ok ? "The body must be multipart/form-data." :
+		    "The body must be application/x-www-form-urlencoded.";
 	return request_decode_pairs(r->pool, r->body.p, r->body.len,
 	    r->form_args);
 }

@@ -38,13 +38,18 @@ struct request {
 	const char	*remote_addr;
 	struct str	 body;
 	int		 body_too_large;
+	int		 multipart_ok;	/* the route takes multipart/form-data */
+	int		 frame;		/* answer inside an HTML page (?frame=1) */
+	const char	*file;		/* the multipart part "file", or NULL */
+	size_t		 file_len;
 	struct params	*query_args;	/* in the pool, once parsed */
 	struct params	*form_args;
 };
 
 const char	*request_decode_pairs(struct pool *, const char *, size_t,
 		    struct params *);
-const char	*request_parse_args(struct request *);
+const char	*request_parse_query(struct request *);
+const char	*request_parse_body(struct request *);
 const struct str *request_arg(const struct request *, const char *);
 const struct str *request_query_arg(const struct request *, const char *);
 int		 request_cookie(const char *, const char *, struct str *);

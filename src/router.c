@@ -1,7 +1,7 @@
 /*
  * router: the table of endpoints (see API.md), and the checks every
- * request passes before its handler: a known path, the right method, a
- * body within the limit, arguments that decode.
+ * request passes before its handler: a known path, the right method,
+ * arguments that decode, a body within the limit.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,20 +11,49 @@
 #include "reply.h"
 #include "router.h"
 
+#define ROUTE_PREFIX	1	/* path is a prefix: /api/image/ID */
+#define ROUTE_MULTIPART	2	/* the body may be multipart/form-data */
+
 struct route {
 	const char	*path;
 	const char	*method;
 	void		(*handler)(struct app *, struct conn *);
+	int		 flags;
 };
 
 static const struct route routes[] = {
-	{ "/api/login",		"POST",	h_login },
-	{ "/api/logout",	"POST",	h_logout },
-	{ "/api/send",		"POST",	h_send },
-	{ "/api/poll",		"GET",	h_poll },
-	{ "/api/history",	"GET",	h_history },
-	{ "/api/users",		"GET",	h_users },
+	{ "/api/login",		"POST",	h_login,	0 },
+	{ "/api/logout",	"POST",	h_logout,	0 },
+	{ "/api/send",		"POST",	h_send,		0 },
+	{ "/api/image",		"POST",	h_image,	ROUTE_MULTIPART },
+	{ "/api/image/",	"GET",	h_image_get,	ROUTE_PREFIX },
+	{ "/api/poll",		"GET",	h_poll,		0 },
+	{ "/api/history",	"GET",	h_history,	0 },
+	{ "/api/users",		"GET",	h_users,	0 },
 };
+
+/* Does path name route rt? */
+static int
+route_matches(const struct route *rt, const char *path)
+{
+	size_t	len = strlen(rt->path);
+
+	if (rt->flags & ROUTE_PREFIX)
+		return strncmp(path, rt->path, len) == 0 && path[len] != '\0';
+	return strcmp(path, rt->path) == 0;
+}
+
+/*
+ * An upload from a legacy browser's hidden iframe asks with ?frame=1 for
+ * its answer inside an HTML page, errors included.
+ */
+static int
+wants_frame(const struct request *req)
+{
+	const struct str	*f = request_query_arg(req, "frame");
+
+	return f != NULL && str_eq(*f, "1");
+}
 
 /* Hand the request on c to its handler, or answer the error. */
 void
@@ -37,7 +66,7 @@ router_dispatch(struct app *app, struct conn *c)
 	size_t			 i;
 
 	for (i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-		if (req->path != NULL && strcmp(req->path, routes[i].path) == 0)
+		if (req->path != NULL && route_matches(&routes[i], req->path))
 			rt = &routes[i];
 	}
 	if (rt == NULL) {
@@ -50,12 +79,20 @@ router_dispatch(struct app *app, struct conn *c)
 		    "Use GET." : "Use POST.", allow);
 		return;
 	}
+	if ((why = request_parse_query(req)) != NULL) {
+		reply_error(c, API_BAD_REQUEST, why, NULL);
+		return;
+	}
+	if (rt->flags & ROUTE_MULTIPART) {
+		req->multipart_ok = 1;
+		req->frame = wants_frame(req);
+	}
 	if (req->body_too_large) {
 		reply_error(c, API_TOO_LARGE, "The request body is too large.",
 		    NULL);
 		return;
 	}
-	if ((why = request_parse_args(req)) != NULL) {
+	if ((why = request_parse_body(req)) != NULL) {
 		reply_error(c, API_BAD_REQUEST, why, NULL);
 		return;
 	}

@@ -38,7 +38,7 @@ enum stmt_id {
 	S_SESSION_FIND, S_SESSION_LIVE, S_SESSION_TOUCH, S_SESSION_END,
 	S_SESSION_NICK,
 	S_IDLE_LIST, S_CLIENT_ID, S_RATE, S_RECIPIENT, S_USERS, S_POLL,
-	S_HISTORY, S_AFTER, S_COUNT
+	S_HISTORY, S_AFTER, S_IMAGE_INSERT, S_IMAGE_GET, S_COUNT
 };
 
 static const char *const stmt_sql[S_COUNT] = {
@@ -57,8 +57,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " created_ms, last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
 	[S_EVENT_INSERT] =
 	    "INSERT INTO events (ts, type, room, sender, recipient, text,"
-	    " online, sender_session, recipient_session, client_id)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	    " online, sender_session, recipient_session, client_id, image_id)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[S_SESSION_FIND] =
 	    "SELECT id, nick, csrf, created_ms, last_seen_ms FROM sessions"
 	    " WHERE token_hash = ?1 AND ended_ms IS NULL",
@@ -75,7 +75,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "SELECT id FROM sessions"
 	    " WHERE ended_ms IS NULL AND last_seen_ms < ?1 LIMIT 100",
 	[S_CLIENT_ID] =
-	    "SELECT id FROM events WHERE sender_session = ?1"
+	    "SELECT id, image_id FROM events WHERE sender_session = ?1"
 	    " AND client_id = ?2",
 	[S_RATE] =
 	    "SELECT ts FROM events WHERE sender_session = ?1"
@@ -98,6 +98,14 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_AFTER] =
 	    "SELECT " EVENT_COLUMNS " FROM events"
 	    " WHERE id > ?1 ORDER BY id LIMIT ?2",
+	[S_IMAGE_INSERT] =
+	    "INSERT INTO images (type, size, data, created_ms)"
+	    " VALUES (?1, ?2, ?3, ?4)",
+	[S_IMAGE_GET] =
+	    "SELECT i.type, i.data, e.recipient IS NOT NULL,"
+	    " e.sender_session, e.recipient_session"
+	    " FROM images i JOIN events e ON e.image_id = i.id"
+	    " AND e.type = 'image' WHERE i.id = ?1",
 };
 
 struct store {
@@ -514,7 +522,7 @@ store_reap_idle(struct store *st, int64_t now, int64_t idle_ms, int *ended)
 
 /* The id of the session's earlier send with this client_id, or 0. */
 static int64_t
-find_client_id(struct store *st, const struct store_send *m)
+find_client_id(struct store *st, struct store_send *m)
 {
 	sqlite3_stmt	*s;
 	int64_t		 id = 0;
@@ -525,8 +533,10 @@ find_client_id(struct store *st, const struct store_send *m)
 	sqlite3_bind_int64(s, 1, m->session);
 	sqlite3_bind_text(s, 2, m->client_id, (int)m->client_id_len,
 	    SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
+	if (sqlite3_step(s) == SQLITE_ROW) {
 		id = sqlite3_column_int64(s, 0);
+		m->image_id = sqlite3_column_int64(s, 1);
+	}
 	sqlite3_reset(s);
 	return id;
 }
@@ -574,6 +584,26 @@ find_recipient(struct store *st, const char *key, char **nick)
 	return id;
 }
 
+/* Store the image of m; its id into m->image_id. */
+static int
+insert_image(struct store *st, struct store_send *m)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	s = stmt(st, S_IMAGE_INSERT);
+	sqlite3_bind_text(s, 1, m->image_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)m->image_len);
+	sqlite3_bind_blob(s, 3, m->image, (int)m->image_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, m->now_ms);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		m->image_id = sqlite3_last_insert_rowid(st->db);
+	return rc;
+}
+
+/* The event of m: a message, a private message, or an image (either). */
 static int
 insert_message(struct store *st, const struct store_send *m,
     const char *to, int64_t to_sid)
@@ -583,7 +613,8 @@ insert_message(struct store *st, const struct store_send *m,
 
 	s = stmt(st, S_EVENT_INSERT);
 	sqlite3_bind_int64(s, 1, m->now_ms);
-	sqlite3_bind_text(s, 2, to ? "private" : "message", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, m->image ? "image" : to ? "private" :
+	    "message", -1, SQLITE_STATIC);
 	if (to == NULL)
 		sqlite3_bind_text(s, 3, m->room, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, m->from, -1, SQLITE_STATIC);
@@ -591,11 +622,15 @@ insert_message(struct store *st, const struct store_send *m,
 		sqlite3_bind_text(s, 5, to, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 9, to_sid);
 	}
-	sqlite3_bind_text(s, 6, m->text, (int)m->text_len, SQLITE_STATIC);
+	if (m->text != NULL)
+		sqlite3_bind_text(s, 6, m->text, (int)m->text_len,
+		    SQLITE_STATIC);
 	sqlite3_bind_int64(s, 8, m->session);
 	if (m->client_id != NULL)
 		sqlite3_bind_text(s, 10, m->client_id, (int)m->client_id_len,
 		    SQLITE_STATIC);
+	if (m->image != NULL)
+		sqlite3_bind_int64(s, 11, m->image_id);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	return rc;
@@ -643,6 +678,10 @@ send_one(struct store *st, struct store_send *m)
 		m->result = STORE_NOT_FOUND;
 		return SQLITE_DONE;
 	}
+	if (m->image != NULL && (rc = insert_image(st, m)) != SQLITE_DONE) {
+		free(to);
+		return rc;
+	}
 	rc = insert_message(st, m, to, to_sid);
 	free(to);
 	if (rc != SQLITE_DONE)
@@ -678,6 +717,41 @@ store_send_batch(struct store *st, struct store_send *const *v, size_t n)
 		if (v[i]->result == STORE_OK)
 			v[i]->result = STORE_UNAVAILABLE;
 	}
+}
+
+/*
+ * Image id, if the holder of session sid may see it (as its event: a
+ * room's image everyone, a private one its sender and recipient): its
+ * type and a copy of its bytes into out (free out->data). NOT_FOUND
+ * otherwise, whether it exists or not.
+ */
+enum store_result
+store_image_get(struct store *st, int64_t id, int64_t sid,
+    struct store_image *out)
+{
+	sqlite3_stmt		*s;
+	enum store_result	 r = STORE_NOT_FOUND;
+	const char		*type;
+	int			 rc;
+
+	memset(out, 0, sizeof *out);
+	s = stmt(st, S_IMAGE_GET);
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && (sqlite3_column_int(s, 2) == 0 ||
+	    sqlite3_column_int64(s, 3) == sid ||
+	    sqlite3_column_int64(s, 4) == sid)) {
+		type = (const char *)sqlite3_column_text(s, 0);
+		out->len = (size_t)sqlite3_column_bytes(s, 1);
+		out->data = xmalloc(out->len ? out->len : 1);
+		if (out->len > 0)
+			memcpy(out->data, sqlite3_column_blob(s, 1), out->len);
+		snprintf(out->type, sizeof out->type, "%s", type ? type : "");
+		r = STORE_OK;
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = store_failed(st, rc, "image");
+	sqlite3_reset(s);
+	return r;
 }
 
 /* The live sessions, by nick. Free with store_users_free. */

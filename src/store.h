@@ -65,9 +65,20 @@ struct store_send {
 	int64_t		 rate_window_ms;	/* ... per this long */
 	int64_t		 now_ms;
 
+	const void	*image;			/* an image send: its bytes */
+	size_t		 image_len;
+	const char	*image_type;		/* from validate_image */
+
 	enum store_result result;		/* OK, LIMITED, NOT_FOUND... */
 	int64_t		 id;			/* the event's id, on OK */
+	int64_t		 image_id;		/* the image's id, on OK */
 	int64_t		 retry_ms;		/* on LIMITED */
+};
+
+struct store_image {
+	char		 type[16];		/* image/png ... */
+	unsigned char	*data;
+	size_t		 len;
 };
 
 struct store	*store_open(const char *, int, int);
@@ -86,6 +97,8 @@ void		 store_send_batch(struct store *, struct store_send *const *,
 enum store_result store_touch_batch(struct store *, const int64_t *, size_t,
 		    int64_t);
 enum store_result store_users(struct store *, struct store_users *);
+enum store_result store_image_get(struct store *, int64_t, int64_t,
+		    struct store_image *);
 void		 store_users_free(struct store_users *);
 enum store_result store_poll(struct store *, int64_t, const char *, int64_t,
 		    int, struct event_list *, int64_t *);

@@ -154,6 +154,35 @@ validate_client_id(const char *s, size_t len)
 	return NULL;
 }
 
+/*
+ * The type of an image, judged by its first bytes only (never by a file
+ * name or a declared type): PNG, JPEG, GIF or WebP into *type, and NULL;
+ * else why not. An empty file is no image.
+ */
+const char *
+validate_image(const unsigned char *p, size_t len, const char **type)
+{
+	static const unsigned char	png[] = { 0x89, 'P', 'N', 'G', '\r',
+					    '\n', 0x1a, '\n' };
+
+	*type = NULL;
+	if (len >= 16 && memcmp(p, png, sizeof png) == 0 &&
+	    memcmp(p + 12, "IHDR", 4) == 0)
+		*type = "image/png";
+	else if (len >= 4 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
+		*type = "image/jpeg";
+	else if (len >= 10 && (memcmp(p, "GIF87a", 6) == 0 ||
+	    memcmp(p, "GIF89a", 6) == 0))
+		*type = "image/gif";
+	else if (len >= 16 && memcmp(p, "RIFF", 4) == 0 &&
+	    memcmp(p + 8, "WEBPVP8", 7) == 0)
+		*type = "image/webp";
+	if (*type == NULL)
+		return len == 0 ? "The file is empty." :
+		    "Only PNG, JPEG, GIF and WebP images are accepted.";
+	return NULL;
+}
+
 /* The C.UTF-8 locale, whose tables know the case of every script. */
 static locale_t
 fold_locale(void)

@@ -1,5 +1,6 @@
 /*
- * validate: the rules for nicks, rooms, message text and client ids.
+ * validate: the rules for nicks, rooms, message text, client ids and
+ * image bytes.
  *
  * Pure functions over bytes: each returns NULL when the input is
  * acceptable, or a sentence for people saying what is wrong, which the
@@ -21,6 +22,7 @@ const char	*validate_nick(const char *, size_t);
 const char	*validate_room(const char *, size_t);
 const char	*validate_text(const char *, size_t);
 const char	*validate_client_id(const char *, size_t);
+const char	*validate_image(const unsigned char *, size_t, const char **);
 void		 validate_fold_nick(const char *, size_t, struct buf *);
 
 #endif

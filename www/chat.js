@@ -35,6 +35,7 @@
 	var usersBusy = -1, usersAgain = false;
 	var sendQueue = [], sending = false, sendSeq = 0;
 	var loggingIn = false;
+	var uploading = 0;	/* gen of the upload under way in the frame */
 
 	/* ---- small helpers ---- */
 
@@ -305,6 +306,8 @@
 		csrf = null;
 		sendQueue = [];
 		sending = false;
+		uploading = 0;
+		$('image-button').disabled = false;
 		store(null);
 		setText($('messages'), '');
 		setText($('users'), '');
@@ -635,6 +638,92 @@
 		});
 	}
 
+	/* ---- images ---- */
+
+	/* Did the browser pass the upload to us as XMLHttpRequest 2 can? */
+	function canPostFormData() {
+		return typeof window.FormData === 'function' &&
+		    'upload' in new XMLHttpRequest();
+	}
+
+	/* The answer to an upload, however it came. */
+	function uploaded(g, status, body) {
+		if (uploading === g) {
+			uploading = 0;
+			$('image-button').disabled = false;
+		}
+		if (g !== gen)
+			return;
+		if (status === 401) {
+			endSession('Your session has ended. Please log in again.');
+			return;
+		}
+		if (status === 200 && body && body.image) {
+			$('image-form').reset();
+			setText($('image-error'), '');
+		} else
+			setText($('image-error'),
+			    errorText(status, body, 'Not sent'));
+	}
+
+	/*
+	 * Send the chosen image: with FormData where the browser has it;
+	 * else let the form go to the hidden frame (returns true).
+	 */
+	function onImage() {
+		var form = $('image-form'), xhr, g = gen, timer;
+
+		if (!me || uploading)
+			return false;
+		if (!$('image-file').value) {
+			setText($('image-error'), 'Choose an image first.');
+			return false;
+		}
+		$('image-csrf').value = csrf;
+		$('image-room').value = room;
+		$('image-client-id').value = newClientId();
+		setText($('image-error'), '');
+		$('image-button').disabled = true;
+		uploading = g;
+		if (!canPostFormData())
+			return true;
+		xhr = new XMLHttpRequest();
+		xhr.open('POST', API + 'image', true);
+		xhr.setRequestHeader('X-CSRF-Token', csrf);
+		xhr.onreadystatechange = function () {
+			if (xhr.readyState !== 4)
+				return;
+			clearTimeout(timer);
+			uploaded(g, xhr.status, parseJSON(xhr.responseText));
+		};
+		timer = setTimeout(function () {
+			xhr.onreadystatechange = noop;
+			xhr.abort();
+			uploaded(g, 0, null);
+		}, 60000);
+		xhr.send(new window.FormData(form));
+		return false;
+	}
+
+	/* The hidden frame loaded: the server's page holds the JSON answer. */
+	function onFrameLoad() {
+		var frame = $('upload-frame'), doc, el, body = null, status = 0;
+
+		if (!uploading)
+			return;
+		try {
+			doc = frame.contentWindow.document;
+			el = doc.getElementById('result');
+			if (el)
+				body = parseJSON(el.innerText || el.textContent);
+		} catch (e) {
+		}
+		if (body)
+			status = body.error ? (body.error === 'no_session' ?
+			    401 : 400) : 200;
+		uploaded(uploading, status, body);
+	}
+
 	/* ---- start ---- */
 
 	function init() {
@@ -642,6 +731,18 @@
 
 		$('login-form').onsubmit = handler(onLogin);
 		$('send-form').onsubmit = handler(onSend);
+		$('image-form').onsubmit = function () {
+			try {
+				return onImage();
+			} catch (e) {
+				setTimeout(function () { throw e; }, 0);
+				return false;
+			}
+		};
+		if ($('upload-frame').attachEvent)
+			$('upload-frame').attachEvent('onload', onFrameLoad);
+		else
+			$('upload-frame').onload = onFrameLoad;
 		$('logout').onclick = handler(onLogout);
 		if (saved && saved.indexOf('\n') > 0)
 			resume(saved);

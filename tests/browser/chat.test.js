@@ -398,6 +398,54 @@ async function scenario(browser, url) {
 		}
 	});
 
+	/* Images: a 2x2 PNG, made here, and what each page shows of it. */
+	const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGP4z8AARAwQCgAf7gP9i18U1AAAAABJRU5ErkJggg==', 'base64');
+	const loadedImages = (who) => who.page.evaluate(() =>
+	    Array.prototype.filter.call(document.querySelectorAll('#messages .event.image img'),
+		(img) => img.complete && img.naturalWidth === 2).length);
+	const waitImages = (who, n) => who.page.waitForFunction((want) =>
+	    Array.prototype.filter.call(document.querySelectorAll('#messages .event.image img'),
+		(img) => img.complete && img.naturalWidth === 2).length >= want, n, { timeout: WAIT });
+
+	await check('alice sends an image and both pages show it, loaded', async () => {
+		await alice.page.setInputFiles('#image-file',
+		    { name: 'dot.png', mimeType: 'image/png', buffer: PNG });
+		await alice.page.click('#image-button');
+		await waitImages(bob, 1);
+		await waitImages(alice, 1);
+		assertEqual(await alice.page.inputValue('#image-file'), '', 'the file input is cleared');
+		assertEqual(await alice.page.textContent('#image-error'), '', 'no error shown');
+	});
+
+	await check('without FormData (an old browser) the upload goes through the hidden frame', async () => {
+		const before = await loadedImages(bob);
+		const framed = alice.page.waitForResponse((r) => r.url().endsWith('/api/image?frame=1'),
+		    { timeout: WAIT });
+		await alice.page.evaluate(() => { window.FormData = undefined; });
+		await alice.page.setInputFiles('#image-file',
+		    { name: 'dot.png', mimeType: 'image/png', buffer: PNG });
+		await alice.page.click('#image-button');
+		const res = await framed;
+		assertEqual(res.status(), 200, 'the framed upload\'s status');
+		await waitImages(bob, before + 1);
+		await alice.page.waitForFunction(() => !document.getElementById('image-button').disabled &&
+		    document.getElementById('image-file').value === '', null, { timeout: WAIT });
+		assertEqual(await alice.page.textContent('#image-error'), '', 'no error shown');
+	});
+
+	await check('a file that is not an image shows the server\'s bad_image message', async () => {
+		alice.allowed.push(/status of 400/);
+		const answer = alice.page.waitForResponse((r) => /\/api\/image(\?|$)/.test(r.url()),
+		    { timeout: WAIT });
+		await alice.page.setInputFiles('#image-file',
+		    { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('<svg></svg>') });
+		await alice.page.click('#image-button');
+		const res = await answer;
+		assertEqual(res.status(), 400, 'status');
+		await alice.page.waitForFunction(() => /PNG, JPEG, GIF and WebP/.test(
+		    document.getElementById('image-error').textContent), null, { timeout: WAIT });
+	});
+
 	await check(`screenshot of the happy path in ${SCREENSHOT}`, async () => {
 		await alice.page.screenshot({ path: SCREENSHOT });
 	});

@@ -63,9 +63,14 @@ main(void)
 	r.body.p = "text=hi&room=b";
 	r.body.len = strlen(r.body.p);
 	r.content_type = "text/plain";
-	ok(request_parse_args(&r) != NULL, "a body that is not a form fails");
+	ok(request_parse_query(&r) == NULL && request_parse_body(&r) != NULL,
+	    "a body that is not a form fails");
+	r.content_type = "multipart/form-data; boundary=x";
+	ok(request_parse_query(&r) == NULL && request_parse_body(&r) != NULL,
+	    "multipart fails where the route does not take it");
 	r.content_type = "application/x-www-form-urlencoded";
-	ok(request_parse_args(&r) == NULL, "a form body parses");
+	ok(request_parse_query(&r) == NULL && request_parse_body(&r) == NULL,
+	    "a form body parses");
 	ok((a = request_arg(&r, "room")) && str_eq(*a, "b"),
 	    "a POST's arguments come from the form");
 	ok((a = request_query_arg(&r, "room")) && str_eq(*a, "q"),
