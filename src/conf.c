@@ -32,7 +32,8 @@ static const char usage_text[] =
 "      --busy-timeout MS    wait for the database lock (default 5000)\n"
 "      --watch-interval MS  check for rows written by others (default 100)\n"
 "      --max-body BYTES     largest form body (default 65536)\n"
-"      --max-image BYTES    largest image upload (default 1048576); nginx's\n"
+"      --max-image BYTES    largest image upload, at most 8 MiB (default\n"
+"                           1048576); nginx's\n"
 "                           client_max_body_size for /api/image must allow\n"
 "                           it and some 16 KB of form around it\n"
 "  -l, --log-level LEVEL    error, warn, info or debug (default info)\n"
@@ -184,7 +185,8 @@ conf_apply(struct conf *c, int opt, const char *arg)
 		c->max_body = (size_t)v;
 		return 0;
 	case OPT_MAX_IMAGE:
-		if (parse_number(arg, 1024, 64L << 20, &v) == -1)
+		/* Below fcgi.c's DRAIN_LIMIT (16 MiB), form and all. */
+		if (parse_number(arg, 1024, 8L << 20, &v) == -1)
 			return bad_value("max-image", arg);
 		c->max_image = (size_t)v;
 		return 0;

@@ -18,7 +18,10 @@
 
 #define IMAGE_PREFIX	"/api/image/"
 
-/* The id at the end of the path: 1 to 18 digits, no sign, no zero. */
+/*
+ * The id at the end of the path: 1 to 18 digits, no sign, no leading
+ * zero (one image, one address); 0 if it is not one.
+ */
 static int64_t
 image_id(const char *path)
 {
@@ -26,6 +29,8 @@ image_id(const char *path)
 	int64_t		 v = 0;
 	size_t		 n;
 
+	if (s[0] == '0')
+		return 0;
 	for (n = 0; s[n] != '\0'; n++) {
 		if (s[n] < '0' || s[n] > '9' || n == 18)
 			return 0;

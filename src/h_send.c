@@ -143,7 +143,8 @@ send_answer(struct conn *c, const struct store_send *m)
 		buf_addc(&body, '{');
 		json_key(&body, "id");
 		json_int(&body, m->id);
-		if (m->image != NULL) {
+		/* (A client_id first used for a message has no image.) */
+		if (m->image != NULL && m->image_id > 0) {
 			buf_addc(&body, ',');
 			json_key(&body, "image");
 			json_int(&body, m->image_id);

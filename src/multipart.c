@@ -8,7 +8,7 @@
 #include "multipart.h"
 
 #define BOUNDARY_MAX	70	/* RFC 2046 */
-#define HEADER_LINE_MAX	1024
+#define HEADER_LINE_MAX	4096	/* a long file name, percent-encoded */
 #define PART_HEADERS_MAX 8
 
 static const char	form_data[] = "multipart/form-data";
@@ -29,7 +29,8 @@ static int
 is_bchar(char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z') || strchr("'()+_,-./:=? ", c) != NULL;
+	    (c >= 'A' && c <= 'Z') || (c != '\0' && strchr("'()+_,-./:=? ",
+	    c) != NULL);
 }
 
 static const char *
@@ -136,7 +137,8 @@ part_headers(const char **s, const char *end, const char **name,
 		if (eol == line)
 			break;
 		if (eol - line > HEADER_LINE_MAX || ++lines > PART_HEADERS_MAX)
-			return "A part of the form has too many headers.";
+			return "A part of the form has too many or too long "
+			    "headers.";
 		if (*line == ' ' || *line == '\t' ||
 		    (colon = memchr(line, ':', (size_t)(eol - line))) == NULL)
 			return "A part of the form has a malformed header.";

@@ -6,6 +6,8 @@
 #include "json.h"
 #include "reply.h"
 
+#define FRAME_MIN	600	/* bytes of a ?frame=1 page, at least */
+
 static const struct {
 	const char	*code;
 	int		 status;
@@ -88,8 +90,18 @@ reply_format_frame(struct buf *out, int status, const char *extra_headers,
 	static const char	head[] = "<!DOCTYPE html>\n<html><head>"
 				    "<meta charset=\"utf-8\"><title>chatd</title>"
 				    "</head><body><pre id=\"result\">";
-	static const char	tail[] = "</pre></body></html>\n";
+	/*
+	 * Internet Explorer up to 8 shows a page of its own instead of a
+	 * 4xx page shorter than 512 bytes, which would hide the JSON: a
+	 * comment pads every frame page to FRAME_MIN bytes at least.
+	 */
+	static const char	tail[] = "</pre>\n<!-- ?frame=1: an upload's "
+				    "answer, padded for old browsers";
+	static const char	end[] = " -->\n</body></html>\n";
+	size_t			total, pad;
 
+	total = sizeof head - 1 + len + sizeof tail - 1 + sizeof end - 1;
+	pad = total < FRAME_MIN ? FRAME_MIN - total : 0;
 	buf_printf(out, "Status: %d %s\r\n"
 	    "Content-Type: text/html; charset=utf-8\r\n"
 	    "Cache-Control: no-store\r\n"
@@ -98,10 +110,13 @@ reply_format_frame(struct buf *out, int status, const char *extra_headers,
 	    "%s"
 	    "Content-Length: %zu\r\n\r\n",
 	    status, status_text(status), extra_headers ? extra_headers : "",
-	    sizeof head - 1 + len + sizeof tail - 1);
+	    total + pad);
 	buf_add(out, head, sizeof head - 1);
 	buf_add(out, body, len);
 	buf_add(out, tail, sizeof tail - 1);
+	while (pad-- > 0)
+		buf_addc(out, '.');
+	buf_add(out, end, sizeof end - 1);
 }
 
 /* Send an answer, as JSON or (?frame=1) as its HTML page. */

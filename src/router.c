@@ -45,14 +45,24 @@ route_matches(const struct route *rt, const char *path)
 
 /*
  * An upload from a legacy browser's hidden iframe asks with ?frame=1 for
- * its answer inside an HTML page, errors included.
+ * its answer inside an HTML page, errors included: so this looks at the
+ * raw query string, before anything can go wrong with decoding it.
  */
 static int
-wants_frame(const struct request *req)
+wants_frame(const char *query)
 {
-	const struct str	*f = request_query_arg(req, "frame");
+	const char	*s = query;
+	size_t		 n;
 
-	return f != NULL && str_eq(*f, "1");
+	while (s != NULL && *s != '\0') {
+		n = strcspn(s, "&");
+		if (n == sizeof "frame=1" - 1 && strncmp(s, "frame=1", n) == 0)
+			return 1;
+		s += n;
+		if (*s == '&')
+			s++;
+	}
+	return 0;
 }
 
 /* Hand the request on c to its handler, or answer the error. */
@@ -79,13 +89,13 @@ router_dispatch(struct app *app, struct conn *c)
 		    "Use GET." : "Use POST.", allow);
 		return;
 	}
+	if (rt->flags & ROUTE_MULTIPART) {
+		req->multipart_ok = 1;
+		req->frame = wants_frame(req->query);
+	}
 	if ((why = request_parse_query(req)) != NULL) {
 		reply_error(c, API_BAD_REQUEST, why, NULL);
 		return;
-	}
-	if (rt->flags & ROUTE_MULTIPART) {
-		req->multipart_ok = 1;
-		req->frame = wants_frame(req);
 	}
 	if (req->body_too_large) {
 		reply_error(c, API_TOO_LARGE, "The request body is too large.",

@@ -35,7 +35,8 @@
 	var usersBusy = -1, usersAgain = false;
 	var sendQueue = [], sending = false, sendSeq = 0;
 	var loggingIn = false;
-	var uploading = 0;	/* gen of the upload under way in the frame */
+	var uploading = 0;	/* gen of the upload under way, or 0 */
+	var uploadTimer = null;
 
 	/* ---- small helpers ---- */
 
@@ -307,6 +308,7 @@
 		sendQueue = [];
 		sending = false;
 		uploading = 0;
+		clearTimeout(uploadTimer);
 		$('image-button').disabled = false;
 		store(null);
 		setText($('messages'), '');
@@ -642,14 +644,15 @@
 
 	/* Did the browser pass the upload to us as XMLHttpRequest 2 can? */
 	function canPostFormData() {
-		return typeof window.FormData === 'function' &&
-		    'upload' in new XMLHttpRequest();
+		/* (Old Safari's FormData is an 'object', not a 'function'.) */
+		return !!window.FormData && 'upload' in new XMLHttpRequest();
 	}
 
 	/* The answer to an upload, however it came. */
 	function uploaded(g, status, body) {
 		if (uploading === g) {
 			uploading = 0;
+			clearTimeout(uploadTimer);
 			$('image-button').disabled = false;
 		}
 		if (g !== gen)
@@ -671,7 +674,7 @@
 	 * else let the form go to the hidden frame (returns true).
 	 */
 	function onImage() {
-		var form = $('image-form'), xhr, g = gen, timer;
+		var form = $('image-form'), xhr = null, g = gen;
 
 		if (!me || uploading)
 			return false;
@@ -685,6 +688,18 @@
 		setText($('image-error'), '');
 		$('image-button').disabled = true;
 		uploading = g;
+		/*
+		 * An answer that never comes (or that the frame cannot show,
+		 * such as an error nginx makes itself) frees the form after a
+		 * minute; a late answer is then ignored.
+		 */
+		uploadTimer = setTimeout(function () {
+			if (xhr) {
+				xhr.onreadystatechange = noop;
+				xhr.abort();
+			}
+			uploaded(g, 0, null);
+		}, 60000);
 		if (!canPostFormData())
 			return true;
 		xhr = new XMLHttpRequest();
@@ -693,14 +708,8 @@
 		xhr.onreadystatechange = function () {
 			if (xhr.readyState !== 4)
 				return;
-			clearTimeout(timer);
 			uploaded(g, xhr.status, parseJSON(xhr.responseText));
 		};
-		timer = setTimeout(function () {
-			xhr.onreadystatechange = noop;
-			xhr.abort();
-			uploaded(g, 0, null);
-		}, 60000);
 		xhr.send(new window.FormData(form));
 		return false;
 	}

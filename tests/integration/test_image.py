@@ -49,7 +49,8 @@ def multipart(fields, file=None, filename="x.png", file_type="image/png"):
 
 
 def upload(c, data, room=OMIT, to=OMIT, client_id=OMIT, csrf=True, frame=False,
-           filename="x.png", file_type="image/png", body=None, content_type=None):
+           filename="x.png", file_type="image/png", body=None, content_type=None,
+           query=""):
     fields = []
     if csrf:
         fields.append(("csrf", c.csrf if csrf is True else csrf))
@@ -60,7 +61,8 @@ def upload(c, data, room=OMIT, to=OMIT, client_id=OMIT, csrf=True, frame=False,
         body = multipart(fields, data, filename, file_type)
     h = dict(c.auth_headers())
     h["Content-Type"] = content_type or "multipart/form-data; boundary=" + BOUNDARY
-    return raw_request(c.stack, "POST", "/api/image" + ("?frame=1" if frame else ""), h, body)
+    q = "&".join(x for x in ("frame=1" if frame else "", query) if x)
+    return raw_request(c.stack, "POST", "/api/image" + ("?" + q if q else ""), h, body)
 
 
 def get_image(c, iid):
@@ -177,7 +179,8 @@ def t_refused(st):
     ok = upload(a, png())
     iid = (ok.json or {}).get("image") if isinstance(ok.json, dict) else None
     tap.eq(ok.status, 200, "then a good upload passes", ok.show())
-    for path in ("0", "-1", "abc", "1x", "99999999999", "9" * 30, "%d/extra" % (iid or 1)):
+    for path in ("0", "-1", "abc", "1x", "99999999999", "9" * 30, "%d/extra" % (iid or 1),
+                 "0%d" % (iid or 1)):
         g = raw_request(st, "GET", "/api/image/" + path, a.auth_headers())
         tap.ok(g.status == 404 and g.error == "not_found", "GET /api/image/%s: 404 not_found" % path[:20],
                g.show())
@@ -194,6 +197,11 @@ def t_client_id(st):
     r2 = upload(a, png(), client_id="img-1")
     tap.ok(r1.status == 200 and r2.status == 200 and r1.json == r2.json,
            "an upload retried with its client_id gives the same id and image", r1.show() + r2.show())
+    m = a.send("a message first", client_id="img-2")
+    r3 = upload(a, png(), client_id="img-2")
+    tap.ok(r3.status == 200 and isinstance(r3.json, dict) and r3.json.get("id") == (m.json or {}).get("id")
+           and "image" not in r3.json,
+           "a client_id first used by a message: that message's id, and no image", r3.show())
     a.logout()
 
 
@@ -220,6 +228,12 @@ def t_frame(st):
     tap.ok(r.status == 400 and isinstance(j, dict) and j.get("error") == "bad_image"
            and b"<" not in m.group(1),
            "?frame=1 errors come as a page too, the JSON still escaped", r.show())
+    tap.ok(len(r.body) > 512, "an error page is over 512 bytes (old IE shows its own below)",
+           "%d bytes" % len(r.body))
+    r = upload(a, png(), frame=True, query="x=%zz")
+    tap.ok(r.status == 400 and (r.headers.get("content-type") or "").startswith("text/html")
+           and b"bad_request" in r.body,
+           "?frame=1 with a malformed query string: 400 as a page too", r.show())
     r = upload(a, png() + b"\0" * (1100 * 1024), frame=True)
     tap.ok(r.status == 413 and b"too_large" in r.body
            and (r.headers.get("content-type") or "").startswith("text/html"),
