@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@
 #define ACCEPT_BATCH	64		/* then let the loop serve others */
 #define DRAIN_LIMIT	(16 << 20)	/* bytes of an oversized body read */
 #define FORM_SLACK	16384		/* an upload's form around its image */
+#define READ_TIMEOUT_S	2		/* a blocking read waits this long */
 
 static struct app	*app;
 static struct loop_io	 listen_io = { -1, NULL, 0 };
@@ -125,9 +127,10 @@ param(struct request *r, FCGX_Request *fr, const char *name)
 
 /*
  * Read the body to its end, keeping at most max bytes; past that the
- * request is marked too large and the rest is read and dropped. -1 if
- * the end was not reached (DRAIN_LIMIT, or a broken stream): then the
- * connection cannot carry another request.
+ * request is marked too large and the rest is read and dropped. 0 at the
+ * end; -1 past DRAIN_LIMIT (too large, and the connection cannot carry
+ * another request); -2 if the stream broke or stalled first: the body is
+ * not whole and must not be acted on.
  */
 static int
 read_body(struct request *r, FCGX_Request *fr, size_t max)
@@ -151,15 +154,21 @@ read_body(struct request *r, FCGX_Request *fr, size_t max)
 	    NULL;
 	r->body.len = body.len;
 	buf_free(&body);
-	return n == 0 && FCGX_GetError(fr->in) == 0 ? 0 : -1;
+	if (n == 0 && FCGX_GetError(fr->in) == 0)
+		return 0;
+	return total > DRAIN_LIMIT ? -1 : -2;
 }
 
-/* Copy what chatd needs of a request libfcgi has read into c. */
-static void
+/*
+ * Copy what chatd needs of a request libfcgi has read into c; -1 if its
+ * body could not be read whole (the peer went away or stalled).
+ */
+static int
 fill_request(struct conn *c, FCGX_Request *fr)
 {
 	struct request	*r = &c->req;
 	size_t		 max;
+	int		 rc;
 
 	r->method = param(r, fr, "REQUEST_METHOD");
 	r->path = param(r, fr, "DOCUMENT_URI");
@@ -176,7 +185,8 @@ fill_request(struct conn *c, FCGX_Request *fr)
 	 */
 	max = r->path != NULL && strcmp(r->path, "/api/image") == 0 ?
 	    app->conf->max_image + FORM_SLACK : app->conf->max_body;
-	c->keep = read_body(r, fr, max) == 0 && fr->keepConnection;
+	rc = read_body(r, fr, max);
+	c->keep = rc == 0 && fr->keepConnection;
 	/*
 	 * From here on the socket is ours: libfcgi's buffers go. The socket
 	 * stays blocking: chatd only ever writes to it, with MSG_DONTWAIT
@@ -184,35 +194,57 @@ fill_request(struct conn *c, FCGX_Request *fr)
 	 * worth a system call per request.
 	 */
 	FCGX_Free(fr, 0);
-}
-
-/* Hand the request libfcgi has read into fr to the router; fr is freed. */
-static void
-dispatch(struct conn *c, FCGX_Request *fr)
-{
-	fill_request(c, fr);
-	free(fr);
-	router_dispatch(app, c);
+	return rc == -2 ? -1 : 0;
 }
 
 /*
- * nginx sent its next request on a connection it keeps. libfcgi reads it
- * from the conn's socket: keepConnection stops FCGX_Accept_r from first
- * closing the socket as the end of a previous request, and with no
- * listening socket (-1), a request it cannot read makes it close the
- * socket and fail instead of accepting another connection.
+ * Hand the request libfcgi has read into fr to the router; fr is freed.
+ * A request whose body broke off is dropped with its connection.
  */
 static void
-on_next_request(struct conn *c)
+dispatch(struct conn *c, FCGX_Request *fr)
+{
+	int	whole = fill_request(c, fr) == 0;
+
+	free(fr);
+	if (whole)
+		router_dispatch(app, c);
+	else {
+		log_warn("a request's body broke off: dropped");
+		conn_close(c);
+	}
+}
+
+/*
+ * Let libfcgi read a request from fd, an open connection: keepConnection
+ * stops FCGX_Accept_r from first closing the socket as the end of a
+ * previous request, and with no listening socket (-1), a request it
+ * cannot read makes it close the socket and fail instead of accepting
+ * another connection. NULL then.
+ */
+static FCGX_Request *
+read_request(int fd)
 {
 	FCGX_Request	*fr;
 
 	fr = xcalloc(1, sizeof *fr);
 	FCGX_InitRequest(fr, -1, FCGI_FAIL_ACCEPT_ON_INTR);
-	fr->ipcFd = c->io.fd;
+	fr->ipcFd = fd;
 	fr->keepConnection = 1;
 	if (FCGX_Accept_r(fr) < 0) {
 		free(fr);
+		return NULL;
+	}
+	return fr;
+}
+
+/* nginx sent its next request on a connection it keeps. */
+static void
+on_next_request(struct conn *c)
+{
+	FCGX_Request	*fr;
+
+	if ((fr = read_request(c->io.fd)) == NULL) {
 		conn_lost(c);
 		return;
 	}
@@ -220,25 +252,40 @@ on_next_request(struct conn *c)
 	dispatch(c, fr);
 }
 
-/* Accept and handle the requests waiting on the socket. */
+/*
+ * Accept the connections waiting on the socket and handle their first
+ * requests. chatd accepts them itself, rather than through libfcgi, to
+ * bound every read libfcgi makes on them (SO_RCVTIMEO): it reads a
+ * request with blocking reads, and a peer that stopped halfway would
+ * otherwise stop this process with it. nginx sends each request whole,
+ * so its reads never wait that long.
+ */
 static void
 on_listen(struct loop_io *io, uint32_t events)
 {
-	FCGX_Request	*fr;
-	int		 i, rc;
+	static const struct timeval	timeout = { READ_TIMEOUT_S, 0 };
+	FCGX_Request			*fr;
+	int				 i, fd;
 
 	for (i = 0; i < ACCEPT_BATCH; i++) {
-		fr = xcalloc(1, sizeof *fr);
-		FCGX_InitRequest(fr, io->fd, FCGI_FAIL_ACCEPT_ON_INTR);
-		rc = FCGX_Accept_r(fr);
-		if (rc < 0) {
-			if (rc != -EAGAIN && rc != -EWOULDBLOCK &&
-			    rc != -EINTR)
-				log_warn("accept: %s", strerror(-rc));
-			free(fr);
-			return;
+		fd = accept4(io->fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				log_warn("accept: %s", strerror(errno));
+			if (errno != ECONNABORTED)
+				return;
+			continue;
 		}
-		dispatch(conn_new(fr->ipcFd, fr->requestId), fr);
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout,
+		    sizeof timeout) == -1) {
+			log_warn("SO_RCVTIMEO: %s", strerror(errno));
+			close(fd);
+			continue;
+		}
+		if ((fr = read_request(fd)) == NULL)
+			continue;	/* libfcgi closed it */
+		dispatch(conn_new(fd, fr->requestId), fr);
 	}
 }
 

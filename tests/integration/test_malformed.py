@@ -5,6 +5,8 @@
 # list, must change nothing, and chatd must keep serving after each.
 
 import os
+import socket
+import struct
 import sys
 import time
 
@@ -271,8 +273,67 @@ def t_unavailable(st):
     alive_check(tap, st, "a locked store")
 
 
+def fcgi_record(kind, content, request_id=1):
+    return struct.pack(">BBHHBB", 1, kind, request_id, len(content), 0, 0) + content
+
+
+def fcgi_params(pairs):
+    out = b""
+    for k, v in pairs:
+        for x in (k, v):
+            out += bytes([len(x)]) if len(x) < 128 else struct.pack(">I", len(x) | 0x80000000)
+        out += k + v
+    return out
+
+
+def t_stalled_peer(st):
+    """A local peer that writes FastCGI straight to chatd's socket and stops
+    halfway does not stop chatd: the others are served meanwhile, the peer
+    is dropped, and a request whose body broke off is not acted on."""
+    a = login_client(st)
+    a.catch_up()
+    begin = fcgi_record(1, struct.pack(">HB5x", 1, 1))
+    cookie = ("chat_session=" + a.session).encode()
+    params = fcgi_params([(b"REQUEST_METHOD", b"POST"), (b"DOCUMENT_URI", b"/api/send"),
+                          (b"QUERY_STRING", b""),
+                          (b"CONTENT_TYPE", b"application/x-www-form-urlencoded"),
+                          (b"CONTENT_LENGTH", b"64"), (b"HTTP_COOKIE", cookie),
+                          (b"HTTP_X_CSRF_TOKEN", a.csrf.encode())])
+    stalls = [
+        ("half a record header", begin[:4]),
+        ("a begin record and half the params", begin + fcgi_record(4, params)[:20]),
+        ("a send whose body stops before its end",
+         begin + fcgi_record(4, params) + fcgi_record(4, b"")
+         + fcgi_record(5, b"text=cut+off+here")),
+    ]
+    before = st.count_events()
+    for label, data in stalls:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(st.path("chatd.sock"))
+            s.sendall(data)
+            time.sleep(0.3)     # let chatd start reading it
+            r = a.send("served while a peer stalls: " + label, timeout=30)
+            tap.eq(r.status, 200, "%s: others are served meanwhile" % label, r.show())
+            s.settimeout(30)
+            try:
+                got = s.recv(4096)
+            except OSError as e:
+                got = repr(e)
+            tap.eq(got, b"", "%s: chatd drops the stalled peer" % label)
+        finally:
+            s.close()
+    evs = a.catch_up()
+    tap.eq([e.get("text") for e in evs if e.get("type") == "message"],
+           ["served while a peer stalls: " + label for label, _ in stalls],
+           "only the others' sends were written, not the cut-off one")
+    tap.eq(st.count_events(), before + len(stalls), "nothing else was written")
+    a.logout()
+    alive_check(tap, st, "stalled FastCGI peers")
+
+
 with Stack(["--rate-limit", "1000/10"], tap=tap) as st:
     for t in (t_transport, t_not_found, t_method, t_query, t_content_type, t_headers,
-              t_duplicates, t_nul, t_unavailable):
+              t_duplicates, t_nul, t_unavailable, t_stalled_peer):
         tap.run(t, st)
 tap.done()
