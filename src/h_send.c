@@ -80,8 +80,8 @@ send_read_target(struct conn *c, struct store_send *m, enum api_error *err,
 
 /* Check a message's form into m (send_read_target, and its text). */
 static int
-send_read_form(struct conn *c, struct store_send *m, enum api_error *err,
-    const char **why)
+send_read_form(struct app *app, struct conn *c, struct store_send *m,
+    enum api_error *err, const char **why)
 {
 	const struct str	*text;
 
@@ -212,25 +212,39 @@ send_queue(struct app *app, struct conn *c, const struct store_session *s,
 	loop_post(&flush_post, flush_sends);
 }
 
-/* POST /api/send: text, room, to, client_id. */
-void
-h_send(struct app *app, struct conn *c)
+/* Check a send's form into m; 0 if sound, else -1 with why. */
+typedef int (*form_reader)(struct app *, struct conn *, struct store_send *,
+    enum api_error *, const char **);
+
+/*
+ * Take a send whose form read_form checks: answer what is wrong with it,
+ * or queue it for the batch. The cached session is checked again in the
+ * batch's transaction.
+ */
+static void
+take_send(struct app *app, struct conn *c, form_reader read_form)
 {
 	struct store_session	 s;
 	struct pending_send	*ps;
 	enum api_error		 err;
 	const char		*why = NULL;
 
-	/* The cached session is checked again in the batch's transaction. */
 	if (session_require_csrf(app, c, &s, SESSION_CACHED) == -1)
 		return;
 	ps = pool_alloc(c->req.pool, sizeof *ps);
 	memset(ps, 0, sizeof *ps);
-	if (send_read_form(c, &ps->m, &err, &why) == -1) {
+	if (read_form(app, c, &ps->m, &err, &why) == -1) {
 		reply_error(c, err, why, NULL);
 		return;
 	}
 	send_queue(app, c, &s, ps);
+}
+
+/* POST /api/send: text, room, to, client_id. */
+void
+h_send(struct app *app, struct conn *c)
+{
+	take_send(app, c, send_read_form);
 }
 
 /*
@@ -240,18 +254,5 @@ h_send(struct app *app, struct conn *c)
 void
 h_image(struct app *app, struct conn *c)
 {
-	struct store_session	 s;
-	struct pending_send	*ps;
-	enum api_error		 err;
-	const char		*why = NULL;
-
-	if (session_require_csrf(app, c, &s, SESSION_CACHED) == -1)
-		return;
-	ps = pool_alloc(c->req.pool, sizeof *ps);
-	memset(ps, 0, sizeof *ps);
-	if (image_read_form(app, c, &ps->m, &err, &why) == -1) {
-		reply_error(c, err, why, NULL);
-		return;
-	}
-	send_queue(app, c, &s, ps);
+	take_send(app, c, image_read_form);
 }
