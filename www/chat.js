@@ -16,6 +16,11 @@
  * A reload keeps the session: the nick and CSRF token live in
  * sessionStorage (the session itself is the HttpOnly cookie), and a page
  * that finds them resumes instead of asking for a nick again.
+ *
+ * One room is shown at a time: "/join NAME" (or #NAME in the address)
+ * switches, reloading that room's history and polling it from the same
+ * cursor. "Earlier messages" at the top loads the history before the
+ * oldest event shown (GET api/history?before=ID).
  */
 (function () {
 	var API = 'api/';	/* relative, so www/ may live under a prefix */
@@ -23,7 +28,13 @@
 	var MAX_EVENTS = 1000;	/* events kept in the page */
 	var STORE_KEY = 'chatd';
 
-	var room = 'lobby';	/* the room shown; more rooms come later */
+	var ROOM_RE = /^[a-z0-9-]{1,32}$/;
+	var OLDER_PAGE = 50;	/* events per "Earlier messages" */
+
+	var room = 'lobby';	/* the room shown */
+	var view = 0;		/* bumped at every room switch: answers for
+				   the room left are dropped */
+	var oldestId = 0;	/* oldest event id shown, 0 if none */
 	var me = null;		/* our nick, null when logged out */
 	var csrf = null;	/* CSRF token from login */
 	var cursor = 0;		/* where the next poll starts */
@@ -268,8 +279,8 @@
 				startSession(body.nick || nick, body.csrf);
 				cursor = body.cursor || 0;
 				g = gen;
-				loadHistory(g, function () {
-					poll(g);
+				loadHistory(g, view, function () {
+					poll(g, view);
 				});
 			} else {
 				setText($('login-error'),
@@ -284,11 +295,10 @@
 		gen++;
 		me = nick;
 		csrf = token;
-		seen = {};
-		lastId = 0;
+		room = roomOfAddress();
 		backoff = 0;
 		store(nick + '\n' + token);
-		setText($('messages'), '');
+		clearMessages();
 		setText($('users'), '');
 		setText($('user-count'), '0');
 		setStatus('');
@@ -311,7 +321,7 @@
 		clearTimeout(uploadTimer);
 		$('image-button').disabled = false;
 		store(null);
-		setText($('messages'), '');
+		clearMessages();
 		setText($('users'), '');
 		showLogin(message);
 	}
@@ -328,9 +338,9 @@
 
 		startSession(saved.substring(0, i), saved.substring(i + 1));
 		g = gen;
-		loadHistory(g, function () {
+		loadHistory(g, view, function () {
 			cursor = lastId;
-			poll(g);
+			poll(g, view);
 		});
 	}
 
@@ -403,17 +413,110 @@
 			node = node.previousSibling;
 		}
 		list.insertBefore(el, next);
-		while (list.childNodes.length > MAX_EVENTS)
-			list.removeChild(list.firstChild);
+		/*
+		 * Trim the oldest (after the "Earlier messages" button, which
+		 * stays first) when live ones come; they can be loaded again.
+		 */
+		while (next === null && list.childNodes.length > MAX_EVENTS + 1) {
+			node = $('older').nextSibling;
+			delete seen[node.getAttribute('data-id')];
+			list.removeChild(node);
+			oldestId = Number($('older').nextSibling.
+			    getAttribute('data-id'));
+		}
+	}
+
+	/* Empty #messages (but its button) for a new session or room. */
+	function clearMessages() {
+		var list = $('messages'), older = $('older');
+
+		while (list.lastChild && list.lastChild !== older)
+			list.removeChild(list.lastChild);
+		seen = {};
+		lastId = 0;
+		oldestId = 0;
+		older.disabled = false;
+		setText(older, 'Earlier messages');
+	}
+
+	/* "Earlier messages": the page of history before the oldest shown. */
+	function loadOlder() {
+		var g = gen, v = view, params = { room: room, limit: OLDER_PAGE };
+
+		if (!me)
+			return;
+		if (oldestId)
+			params.before = oldestId;
+		$('older').disabled = true;
+		request('GET', 'history', params, 20000, function (status, body) {
+			if (!current(g, v))
+				return;
+			if (status === 401) {
+				endSession('Your session has ended. ' +
+				    'Please log in again.');
+				return;
+			}
+			$('older').disabled = false;
+			if (status !== 200 || !body || !body.events) {
+				setStatus('Could not load earlier messages.');
+				return;
+			}
+			addEvents(body.events, false, true);
+			if (body.events.length < OLDER_PAGE) {
+				$('older').disabled = true;
+				setText($('older'), 'This is the beginning');
+			}
+		});
+	}
+
+	/*
+	 * Show room name instead: its history, then its news from the same
+	 * cursor (what the history already showed is not shown twice).
+	 */
+	function switchRoom(name) {
+		var g = gen, v;
+
+		if (!ROOM_RE.test(name)) {
+			setText($('send-error'), 'A room name is 1 to 32 of ' +
+			    'a-z, 0-9 and -.');
+			return;
+		}
+		setText($('send-error'), '');
+		if (name === room)
+			return;
+		v = ++view;
+		if (pollReq)
+			pollReq.abort();
+		pollReq = null;
+		clearTimeout(pollTimer);
+		room = name;
+		clearMessages();
+		setText($('room-name'), room);
+		document.title = '#' + room + ' - chatd';
+		try {
+			window.location.hash = room === 'lobby' ? '' : room;
+		} catch (e) {
+		}
+		loadHistory(g, v, function () {
+			poll(g, v);
+		});
+	}
+
+	/* The room named in the address (#NAME), or lobby. */
+	function roomOfAddress() {
+		var h = String(window.location.hash || '').replace(/^#/, '');
+
+		return ROOM_RE.test(h) ? h : 'lobby';
 	}
 
 	/*
 	 * Show the events not shown yet. live: they came from a poll, so a
-	 * join or leave among them changes who is online.
+	 * join or leave among them changes who is online. older: they go
+	 * above what is shown, which stays where it is on the screen.
 	 */
-	function addEvents(events, live) {
+	function addEvents(events, live, older) {
 		var list = $('messages'), i, ev, el, atEnd, mine = false;
-		var joins = false;
+		var joins = false, height = list.scrollHeight;
 
 		atEnd = list.scrollHeight - list.scrollTop -
 		    list.clientHeight < 40;
@@ -424,6 +527,8 @@
 			seen[ev.id] = true;
 			if (ev.id > lastId)
 				lastId = ev.id;
+			if (!oldestId || ev.id < oldestId)
+				oldestId = ev.id;
 			if (ev.type === 'join' || ev.type === 'leave')
 				joins = true;
 			el = renderEvent(ev);
@@ -433,26 +538,37 @@
 			if (sameNick(ev.from, me))
 				mine = true;
 		}
-		if (atEnd || mine || !live)
+		if (older)
+			list.scrollTop += list.scrollHeight - height;
+		else if (atEnd || mine || !live)
 			list.scrollTop = list.scrollHeight;
 		if (joins && live)
 			refreshUsers(gen);
 	}
 
+	/* Is an answer asked for in session g and view v still wanted? */
+	function current(g, v) {
+		return g === gen && v === view;
+	}
+
 	/* Load the room's recent events, then call then(). */
-	function loadHistory(g, then) {
+	function loadHistory(g, v, then) {
 		request('GET', 'history', { room: room }, 20000,
 		    function (status, body) {
-			if (g !== gen)
+			if (!current(g, v))
 				return;
 			if (status === 401) {
 				endSession('Your session has ended. ' +
 				    'Please log in again.');
 				return;
 			}
-			if (status === 200 && body && body.events)
+			if (status === 200 && body && body.events) {
 				addEvents(body.events, false);
-			else
+				if (body.events.length < OLDER_PAGE) {
+					$('older').disabled = true;
+					setText($('older'), 'This is the beginning');
+				}
+			} else
 				setStatus('Could not load earlier messages.');
 			then();
 		});
@@ -463,16 +579,16 @@
 	 * with the new cursor. On failure retry the same cursor, waiting
 	 * longer each time (1 s doubling up to 30 s).
 	 */
-	function poll(g) {
+	function poll(g, v) {
 		var started = now();
 
-		if (g !== gen)
+		if (!current(g, v))
 			return;
 		pollReq = request('GET', 'poll',
 		    { since: cursor, room: room, timeout: POLL_WAIT },
 		    (POLL_WAIT + 20) * 1000, function (status, body) {
 			pollReq = null;
-			if (g !== gen)
+			if (!current(g, v))
 				return;
 			if (status === 401) {
 				endSession('Your session has ended. ' +
@@ -486,7 +602,7 @@
 				if (body.cursor != null)
 					cursor = body.cursor;
 				/* An empty answer at once would spin: pause. */
-				pollTimer = setTimeout(function () { poll(g); },
+				pollTimer = setTimeout(function () { poll(g, v); },
 				    body.events.length === 0 &&
 				    now() - started < 1000 ? 1000 : 0);
 				return;
@@ -495,7 +611,7 @@
 			setStatus(status ? 'Server trouble; retrying\u2026' :
 			    'Connection lost; retrying\u2026');
 			pollTimer = setTimeout(function () {
-				poll(g);
+				poll(g, v);
 			}, backoff);
 		});
 	}
@@ -575,6 +691,17 @@
 
 		if (!me || /^\s*$/.test(value))
 			return;
+		m = /^\/join(?:\s+#?(\S+))?\s*$/.exec(value);
+		if (m || /^\/join(\s|$)/.test(value)) {
+			if (!m || !m[1]) {
+				setText($('send-error'), 'Usage: /join ROOM');
+				return;
+			}
+			input.value = '';
+			switchRoom(m[1].toLowerCase());
+			input.focus();
+			return;
+		}
 		msg = { text: value, room: room, client_id: newClientId() };
 		if (/^\/msg(\s|$)/.test(value)) {
 			m = /^\/msg\s+(\S+)\s+([\s\S]*\S[\s\S]*)$/.exec(value);
@@ -623,7 +750,7 @@
 
 	/* POST one message; retry a network failure once, same client_id. */
 	function sendOne(msg, tries, done) {
-		var params = { text: msg.text, room: room, client_id: null };
+		var params = { text: msg.text, room: msg.room, client_id: null };
 		var g = gen;
 
 		params.client_id = msg.client_id;
@@ -740,6 +867,11 @@
 
 		$('login-form').onsubmit = handler(onLogin);
 		$('send-form').onsubmit = handler(onSend);
+		$('older').onclick = handler(loadOlder);
+		window.onhashchange = function () {
+			if (me)
+				switchRoom(roomOfAddress());
+		};
 		$('image-form').onsubmit = function () {
 			try {
 				return onImage();

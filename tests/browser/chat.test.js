@@ -36,7 +36,8 @@ const XSS = '<img src=x onerror=alert(1)>';
  * the server answers them after 4 s, which the idle timeout must exceed.
  */
 const IDLE_TIMEOUT = 10;
-const CHATD_OPTIONS = ['--poll-max', '4', '--idle-timeout', String(IDLE_TIMEOUT)];
+const CHATD_OPTIONS = ['--poll-max', '4', '--idle-timeout', String(IDLE_TIMEOUT),
+    '--rate-limit', '200/10'];	/* the scrollback test posts 60 messages */
 
 let chromium;
 try {
@@ -444,6 +445,66 @@ async function scenario(browser, url) {
 		assertEqual(res.status(), 400, 'status');
 		await alice.page.waitForFunction(() => /PNG, JPEG, GIF and WebP/.test(
 		    document.getElementById('image-error').textContent), null, { timeout: WAIT });
+	});
+
+	/* Post n messages into room from who's page, as its script would. */
+	const postMany = (who, room, prefix, n) => who.page.evaluate(async ([r, p, count]) => {
+		const csrf = sessionStorage.getItem('chatd').split('\n')[1];
+		for (let i = 0; i < count; i++) {
+			const res = await fetch('api/send', {
+				method: 'POST',
+				headers: { 'Content-Type': 'application/x-www-form-urlencoded',
+				    'X-CSRF-Token': csrf },
+				body: `room=${r}&text=${encodeURIComponent(p + ' ' + i)}`
+			});
+			if (res.status !== 200)
+				throw new Error(`send ${i}: ${res.status}`);
+		}
+	}, [room, prefix, n]);
+	const roomName = (who) => who.page.textContent('#room-name');
+
+	await check('/join shows another room, with its history; "Earlier messages" loads older ones once each', async () => {
+		await postMany(bob, 'scroll', 'old', 60);
+		/* Once alice has seen a later event, her cursor is past them all. */
+		await say(bob, 'after the old ones');
+		await waitEvent(alice, 'message', 'after the old ones');
+		await say(alice, '/join scroll');
+		await alice.page.waitForFunction(() =>
+		    document.getElementById('room-name').textContent === 'scroll', null, { timeout: WAIT });
+		assertEqual(await alice.page.evaluate(() => location.hash), '#scroll', 'the address names the room');
+		await waitEvent(alice, 'message', 'old 59');
+		assertEqual(await copies(alice, 'message', 'hello from alice'), 0, 'lobby messages are gone');
+		assertEqual(await copies(alice, 'message', /old 0$/), 0, 'the oldest are not shown yet');
+		await alice.page.click('#older');
+		await waitEvent(alice, 'message', 'old 0');
+		await alice.page.waitForFunction(() =>
+		    document.getElementById('older').textContent === 'This is the beginning',
+		    null, { timeout: WAIT });
+		for (let i = 0; i < 60; i++)
+			assertEqual(await copies(alice, 'message', new RegExp(`old ${i}$`)), 1, `copies of old ${i}`);
+		await assertNoDuplicates(alice);
+	});
+
+	await check('each room gets its own messages only', async () => {
+		await say(bob, 'lobby only');
+		await say(bob, '/join scroll');
+		await bob.page.waitForFunction(() =>
+		    document.getElementById('room-name').textContent === 'scroll', null, { timeout: WAIT });
+		await say(bob, 'hello scroll');
+		await waitEvent(alice, 'message', 'hello scroll');
+		assertEqual(await copies(alice, 'message', 'lobby only'), 0, 'alice, in scroll, got no lobby message');
+		await say(alice, '/join lobby');
+		await waitEvent(alice, 'message', 'lobby only');
+		assertEqual(await copies(alice, 'message', 'hello scroll'), 0, 'back in the lobby, no scroll message');
+		assertEqual(await alice.page.evaluate(() => location.hash), '', 'the lobby has no address of its own');
+		await say(bob, '/join lobby');
+		await bob.page.waitForFunction(() =>
+		    document.getElementById('room-name').textContent === 'lobby', null, { timeout: WAIT });
+		await say(bob, 'back in the lobby');
+		await waitEvent(alice, 'message', 'back in the lobby');
+		assertEqual(await roomName(alice), 'lobby', 'alice is in the lobby');
+		await assertNoDuplicates(alice);
+		await assertNoDuplicates(bob);
 	});
 
 	await check(`screenshot of the happy path in ${SCREENSHOT}`, async () => {
