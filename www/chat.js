@@ -35,6 +35,7 @@
 	var view = 0;		/* bumped at every room switch: answers for
 				   the room left are dropped */
 	var oldestId = 0;	/* oldest event id shown, 0 if none */
+	var beginning = false;	/* nothing older in the room's history */
 	var me = null;		/* our nick, null when logged out */
 	var csrf = null;	/* CSRF token from login */
 	var cursor = 0;		/* where the next poll starts */
@@ -279,7 +280,7 @@
 				startSession(body.nick || nick, body.csrf);
 				cursor = body.cursor || 0;
 				g = gen;
-				loadHistory(g, view, function () {
+				loadHistory(g, view, 0, function () {
 					poll(g, view);
 				});
 			} else {
@@ -326,6 +327,11 @@
 		showLogin(message);
 	}
 
+	/* The server says the session is over (401): back to the login. */
+	function sessionEnded() {
+		endSession('Your session has ended. Please log in again.');
+	}
+
 	function onLogout() {
 		/* The request carries the token; the page does not wait. */
 		request('POST', 'logout', {}, 10000, noop);
@@ -338,7 +344,7 @@
 
 		startSession(saved.substring(0, i), saved.substring(i + 1));
 		g = gen;
-		loadHistory(g, view, function () {
+		loadHistory(g, view, 0, function () {
 			cursor = lastId;
 			poll(g, view);
 		});
@@ -435,38 +441,26 @@
 		seen = {};
 		lastId = 0;
 		oldestId = 0;
+		beginning = false;
 		older.disabled = false;
 		setText(older, 'Earlier messages');
 	}
 
 	/* "Earlier messages": the page of history before the oldest shown. */
 	function loadOlder() {
-		var g = gen, v = view, params = { room: room, limit: OLDER_PAGE };
-
 		if (!me)
 			return;
-		if (oldestId)
-			params.before = oldestId;
 		$('older').disabled = true;
-		request('GET', 'history', params, 20000, function (status, body) {
-			if (!current(g, v))
-				return;
-			if (status === 401) {
-				endSession('Your session has ended. ' +
-				    'Please log in again.');
-				return;
-			}
-			$('older').disabled = false;
-			if (status !== 200 || !body || !body.events) {
-				setStatus('Could not load earlier messages.');
-				return;
-			}
-			addEvents(body.events, false, true);
-			if (body.events.length < OLDER_PAGE) {
-				$('older').disabled = true;
-				setText($('older'), 'This is the beginning');
-			}
+		loadHistory(gen, view, oldestId, function () {
+			$('older').disabled = beginning;
 		});
+	}
+
+	/* The history holds nothing older than what is shown. */
+	function atBeginning() {
+		beginning = true;
+		$('older').disabled = true;
+		setText($('older'), 'This is the beginning');
 	}
 
 	/*
@@ -497,7 +491,7 @@
 			window.location.hash = room === 'lobby' ? '' : room;
 		} catch (e) {
 		}
-		loadHistory(g, v, function () {
+		loadHistory(g, v, 0, function () {
 			poll(g, v);
 		});
 	}
@@ -551,23 +545,26 @@
 		return g === gen && v === view;
 	}
 
-	/* Load the room's recent events, then call then(). */
-	function loadHistory(g, v, then) {
-		request('GET', 'history', { room: room }, 20000,
-		    function (status, body) {
+	/*
+	 * Load a page of the room's history, the newest or (before, an id)
+	 * the one before it, then call then().
+	 */
+	function loadHistory(g, v, before, then) {
+		var params = { room: room, limit: OLDER_PAGE };
+
+		if (before)
+			params.before = before;
+		request('GET', 'history', params, 20000, function (status, body) {
 			if (!current(g, v))
 				return;
 			if (status === 401) {
-				endSession('Your session has ended. ' +
-				    'Please log in again.');
+				sessionEnded();
 				return;
 			}
 			if (status === 200 && body && body.events) {
-				addEvents(body.events, false);
-				if (body.events.length < OLDER_PAGE) {
-					$('older').disabled = true;
-					setText($('older'), 'This is the beginning');
-				}
+				addEvents(body.events, false, !!before);
+				if (body.events.length < OLDER_PAGE)
+					atBeginning();
 			} else
 				setStatus('Could not load earlier messages.');
 			then();
@@ -591,8 +588,7 @@
 			if (!current(g, v))
 				return;
 			if (status === 401) {
-				endSession('Your session has ended. ' +
-				    'Please log in again.');
+				sessionEnded();
 				return;
 			}
 			if (status === 200 && body && body.events) {
@@ -631,8 +627,7 @@
 				return;
 			usersBusy = -1;
 			if (status === 401) {
-				endSession('Your session has ended. ' +
-				    'Please log in again.');
+				sessionEnded();
 				return;
 			}
 			if (status === 200 && body && body.users)
@@ -734,8 +729,7 @@
 				return;
 			sending = false;
 			if (status === 401) {
-				endSession('Your session has ended. ' +
-				    'Please log in again.');
+				sessionEnded();
 				return;
 			}
 			if (status !== 200) {
@@ -785,7 +779,7 @@
 		if (g !== gen)
 			return;
 		if (status === 401) {
-			endSession('Your session has ended. Please log in again.');
+			sessionEnded();
 			return;
 		}
 		if (status === 200 && body && body.image) {
