@@ -27,7 +27,6 @@
 
 #define ACCEPT_BATCH	64		/* then let the loop serve others */
 #define DRAIN_LIMIT	(16 << 20)	/* bytes of an oversized body read */
-#define FORM_SLACK	16384		/* an upload's form around its image */
 #define READ_TIMEOUT_S	2		/* a blocking read waits this long */
 
 static struct app	*app;
@@ -167,7 +166,6 @@ static int
 fill_request(struct conn *c, FCGX_Request *fr)
 {
 	struct request	*r = &c->req;
-	size_t		 max;
 	int		 rc;
 
 	r->method = param(r, fr, "REQUEST_METHOD");
@@ -178,14 +176,8 @@ fill_request(struct conn *c, FCGX_Request *fr)
 	r->session_header = param(r, fr, "HTTP_X_CHAT_SESSION");
 	r->csrf_header = param(r, fr, "HTTP_X_CSRF_TOKEN");
 	r->remote_addr = param(r, fr, "REMOTE_ADDR");
-	/*
-	 * An image upload may be as large as --max-image and its form; every
-	 * other body, --max-body. Kept for the next request only if this one
-	 * was read whole.
-	 */
-	max = r->path != NULL && strcmp(r->path, "/api/image") == 0 ?
-	    app->conf->max_image + FORM_SLACK : app->conf->max_body;
-	rc = read_body(r, fr, max);
+	/* Kept for the next request only if this one was read whole. */
+	rc = read_body(r, fr, router_body_limit(app, r->path));
 	c->keep = rc == 0 && fr->keepConnection;
 	/*
 	 * From here on the socket is ours: libfcgi's buffers go. The socket

@@ -8,7 +8,6 @@
 #include "loop.h"
 #include "reply.h"
 #include "session.h"
-#include "session_cache.h"
 #include "validate.h"
 #include "watch.h"
 
@@ -130,7 +129,6 @@ h_logout(struct app *app, struct conn *c)
 		    NULL);
 		return;
 	}
-	session_cache_clear();
 	buf_init(&body);
 	buf_adds(&body, "{\"ok\":true}");
 	reply_json(c, &body, "Set-Cookie: chat_session=; Path=/; Max-Age=0; "

@@ -12,7 +12,8 @@
 #include "router.h"
 
 #define ROUTE_PREFIX	1	/* path is a prefix: /api/image/ID */
-#define ROUTE_MULTIPART	2	/* the body may be multipart/form-data */
+#define ROUTE_MULTIPART	2	/* an upload: multipart/form-data */
+#define FORM_SLACK	16384	/* an upload's form around its image */
 
 struct route {
 	const char	*path;
@@ -43,6 +44,33 @@ route_matches(const struct route *rt, const char *path)
 	return strcmp(path, rt->path) == 0;
 }
 
+/* The route of path, or NULL. */
+static const struct route *
+route_of(const char *path)
+{
+	size_t	i;
+
+	for (i = 0; path != NULL && i < sizeof routes / sizeof routes[0]; i++)
+		if (route_matches(&routes[i], path))
+			return &routes[i];
+	return NULL;
+}
+
+/*
+ * The largest body a request for path may have: an upload's image
+ * (--max-image) and its form, else --max-body. fcgi.c reads the body
+ * before routing, so it asks here.
+ */
+size_t
+router_body_limit(const struct app *app, const char *path)
+{
+	const struct route	*rt = route_of(path);
+
+	if (rt != NULL && (rt->flags & ROUTE_MULTIPART))
+		return app->conf->max_image + FORM_SLACK;
+	return app->conf->max_body;
+}
+
 /*
  * An upload from a legacy browser's hidden iframe asks with ?frame=1 for
  * its answer inside an HTML page, errors included: so this looks at the
@@ -69,16 +97,11 @@ wants_frame(const char *query)
 void
 router_dispatch(struct app *app, struct conn *c)
 {
-	const struct route	*rt = NULL;
+	const struct route	*rt = route_of(c->req.path);
 	struct request		*req = &c->req;
 	const char		*why;
 	char			 allow[32];
-	size_t			 i;
 
-	for (i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-		if (req->path != NULL && route_matches(&routes[i], req->path))
-			rt = &routes[i];
-	}
 	if (rt == NULL) {
 		reply_error(c, API_NOT_FOUND, "No such endpoint.", NULL);
 		return;

@@ -1,5 +1,6 @@
 /*
- * router: from method and path to the handler, or 404 / 405.
+ * router: from method and path to the handler, or 404 / 405; and how
+ * large a body each path may have.
  */
 #ifndef CHATD_ROUTER_H
 #define CHATD_ROUTER_H
@@ -8,5 +9,6 @@
 #include "conn.h"
 
 void	router_dispatch(struct app *, struct conn *);
+size_t	router_body_limit(const struct app *, const char *);
 
 #endif

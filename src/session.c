@@ -189,6 +189,7 @@ find_session(struct app *app, struct conn *c, struct store_session *s,
 	char			 hash[SESSION_HASH_LEN + 1];
 	enum store_result	 r;
 	int64_t			 now;
+	int			 changed = 0;
 	const struct request	*req = &c->req;
 
 	if (!request_cookie(req->cookie, "chat_session", &tok) &&
@@ -201,7 +202,7 @@ find_session(struct app *app, struct conn *c, struct store_session *s,
 		return -1;
 	}
 	session_hash(tok.p, tok.len, hash);
-	if (!cached || !session_cache_get(hash, s)) {
+	if (!cached || !session_cache_get(app->store, hash, s)) {
 		r = store_session_find(app->store, hash, s);
 		if (r == STORE_NOT_FOUND) {
 			reply_error(c, API_NO_SESSION,
@@ -213,15 +214,17 @@ find_session(struct app *app, struct conn *c, struct store_session *s,
 			    NULL);
 			return -1;
 		}
-		session_cache_put(hash, s);
+		changed = 1;
 	}
 	/* Refresh coarsely: a poll should not cost a write every time. */
 	now = loop_wall_ms();
 	if (now - s->last_seen_ms >= touch_interval(app)) {
 		touch_later(s->id);
 		s->last_seen_ms = now;
-		session_cache_put(hash, s);
+		changed = 1;
 	}
+	if (changed)
+		session_cache_put(app->store, hash, s);
 	return 0;
 }
 
@@ -281,13 +284,10 @@ static void
 reaper_tick(struct loop_timer *t)
 {
 	int64_t	idle_ms = reaper_app->conf->idle_timeout * 1000LL;
-	int	ended = 0, ok;
+	int	ended = 0;
 
-	ok = store_reap_idle(reaper_app->store, loop_wall_ms(), idle_ms,
-	    &ended) == STORE_OK;
-	if (ended > 0)
-		session_cache_clear();	/* even if the commit failed */
-	if (ok && ended > 0) {
+	if (store_reap_idle(reaper_app->store, loop_wall_ms(), idle_ms,
+	    &ended) == STORE_OK && ended > 0) {
 		log_info("ended %d idle session%s", ended, ended > 1 ? "s" : "");
 		watch_wrote();
 	}

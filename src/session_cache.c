@@ -13,13 +13,12 @@
 
 struct cache_entry {
 	char			hash[SESSION_HASH_LEN + 1];
-	uint64_t		cleared;	/* clear_count when read */
-	uint64_t		foreign;	/* watch_foreign_commits() */
+	uint64_t		ended;		/* store_sessions_ended() */
+	int64_t			version;	/* watch_seen_version() */
 	struct store_session	s;
 };
 
 static struct cache_entry	**slots;
-static uint64_t			  clear_count;
 
 /* The slot of a hash: its first hex digits, as a number. */
 static size_t
@@ -37,13 +36,14 @@ slot_of(const char *hash)
 
 /* Copy the session of hash into *out and return 1, if it is known live. */
 int
-session_cache_get(const char *hash, struct store_session *out)
+session_cache_get(const struct store *st, const char *hash,
+    struct store_session *out)
 {
 	struct cache_entry	*e;
 
 	if (slots == NULL || (e = slots[slot_of(hash)]) == NULL ||
-	    e->cleared != clear_count ||
-	    e->foreign != watch_foreign_commits() ||
+	    e->ended != store_sessions_ended(st) ||
+	    e->version != watch_seen_version() ||
 	    strcmp(e->hash, hash) != 0)
 		return 0;
 	*out = e->s;
@@ -52,7 +52,8 @@ session_cache_get(const char *hash, struct store_session *out)
 
 /* Remember s, just read from the store (or refreshed), as hash's session. */
 void
-session_cache_put(const char *hash, const struct store_session *s)
+session_cache_put(const struct store *st, const char *hash,
+    const struct store_session *s)
 {
 	struct cache_entry	**slot;
 
@@ -63,16 +64,9 @@ session_cache_put(const char *hash, const struct store_session *s)
 		*slot = xmalloc(sizeof **slot);
 	memcpy((*slot)->hash, hash, SESSION_HASH_LEN);
 	(*slot)->hash[SESSION_HASH_LEN] = '\0';
-	(*slot)->cleared = clear_count;
-	(*slot)->foreign = watch_foreign_commits();
+	(*slot)->ended = store_sessions_ended(st);
+	(*slot)->version = watch_seen_version();
 	(*slot)->s = *s;
-}
-
-/* A session ended here: nothing cached can be trusted any more. */
-void
-session_cache_clear(void)
-{
-	clear_count++;
 }
 
 void

@@ -10,9 +10,9 @@
  * An entry is only as good as what could not have changed since it was
  * read. A session's token, nick and CSRF token never change; the one
  * thing that does is its end. So every entry is forgotten when this
- * process ends a session (logout, the idle reaper: session_cache_clear)
- * and when another process or the sqlite3 shell commits anything (the
- * watcher's count of foreign commits, watch_foreign_commits, moved).
+ * process's store ends a session (logout, the idle reaper:
+ * store_sessions_ended moved) and when another process or the sqlite3
+ * shell commits anything (the data_version the watcher saw moved).
  * The latter is seen within milliseconds (inotify) and at the latest at
  * the next --watch-interval check: a session ended elsewhere may get
  * that long a poll more, the same as a poll that was already waiting when
@@ -26,9 +26,10 @@
 
 #include "store.h"
 
-int	session_cache_get(const char *, struct store_session *);
-void	session_cache_put(const char *, const struct store_session *);
-void	session_cache_clear(void);
+int	session_cache_get(const struct store *, const char *,
+	    struct store_session *);
+void	session_cache_put(const struct store *, const char *,
+	    const struct store_session *);
 void	session_cache_free(void);
 
 #endif

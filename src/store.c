@@ -111,6 +111,7 @@ static const char *const stmt_sql[S_COUNT] = {
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[S_COUNT];
+	uint64_t	 sessions_ended;	/* by this connection */
 };
 
 /* Is this SQLite result a passing condition of the store (503)? */
@@ -297,6 +298,16 @@ store_close(struct store *st)
 	free(st);
 }
 
+/*
+ * How many sessions this connection has ended (logout, idle timeout):
+ * what was read of sessions before it last moved may be stale.
+ */
+uint64_t
+store_sessions_ended(const struct store *st)
+{
+	return st->sessions_ended;
+}
+
 /* Changes when another connection commits (-1 on error). */
 int64_t
 store_data_version(struct store *st)
@@ -453,6 +464,8 @@ end_session(struct store *st, int64_t sid, const char *reason, int64_t now)
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE || sqlite3_changes(st->db) == 0)
 		return rc;
+	/* Counted before the commit: a rollback only costs a lookup. */
+	st->sessions_ended++;
 	s = stmt(st, S_SESSION_NICK);
 	sqlite3_bind_int64(s, 1, sid);
 	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {

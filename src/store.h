@@ -84,6 +84,7 @@ struct store_image {
 struct store	*store_open(const char *, int, int);
 void		 store_close(struct store *);
 int64_t		 store_data_version(struct store *);
+uint64_t	 store_sessions_ended(const struct store *);
 int64_t		 store_max_id(struct store *);
 
 enum store_result store_login(struct store *, const char *, const char *,

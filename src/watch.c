@@ -24,7 +24,6 @@ static struct app		*app;
 static int64_t			 last_id;	/* rows up to it delivered */
 static int64_t			 last_version;
 static int			 undelivered;	/* a delivery failed: retry */
-static uint64_t			 foreign_commits; /* data_version moves seen */
 static struct loop_timer	 tick_timer;
 static struct loop_timer	 recheck_timer;
 static int			 rechecks_left;
@@ -87,10 +86,8 @@ check(void)
 	v = store_data_version(app->store);
 	if (v < 0 || (v == last_version && !undelivered))
 		return 0;
-	if (v != last_version)
-		foreign_commits++;
-	if (deliver() == 0)
-		last_version = v;
+	last_version = v;	/* a failed delivery is retried: undelivered */
+	deliver();
 	return 1;
 }
 
@@ -206,13 +203,13 @@ watch_delivered(void)
 }
 
 /*
- * How many times another connection's commits have been noticed: what
- * this process read before the count last moved may have changed since.
+ * The data_version of the last check: when it moves, another connection
+ * has committed, and what this process read before may have changed.
  */
-uint64_t
-watch_foreign_commits(void)
+int64_t
+watch_seen_version(void)
 {
-	return foreign_commits;
+	return last_version;
 }
 
 void

@@ -17,7 +17,7 @@
 int	watch_start(struct app *);
 void	watch_wrote(void);
 int64_t	watch_delivered(void);
-uint64_t watch_foreign_commits(void);
+int64_t	watch_seen_version(void);
 void	watch_stop(void);
 
 #endif
