@@ -1,0 +1,110 @@
+/*
+ * replay: run a fuzz target over its saved corpus, without libFuzzer, as a
+ * TAP test for make check. Every file of tests/fuzz/corpus/NAME (NAME is
+ * compiled in as FUZZ_NAME; the directory is found through $TOP_SRCDIR,
+ * or given as arguments) is one test: it passes if the target returns,
+ * and fails the whole run if a property aborts. The corpus holds the
+ * seeds and every input that once found a bug, so each stays fixed.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+
+#ifndef FUZZ_NAME
+#error "FUZZ_NAME must name the corpus directory"
+#endif
+
+static int tests;
+
+/* Read the whole file at path into memory; NULL on error. */
+static unsigned char *
+read_file(const char *path, size_t *len)
+{
+	FILE	      *f;
+	unsigned char *data = NULL;
+	long	       size;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 &&
+	    (data = malloc((size_t)size + 1)) != NULL &&
+	    fread(data, 1, (size_t)size, f) != (size_t)size) {
+		free(data);
+		data = NULL;
+	}
+	if (data != NULL)
+		*len = (size_t)size;
+	fclose(f);
+	return data;
+}
+
+static int
+compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Run the target on every file of dir, in name order. -1 if unreadable. */
+static int
+replay_dir(const char *dir)
+{
+	DIR	      *d;
+	struct dirent *e;
+	char	     **names = NULL, path[4096];
+	size_t	       n = 0, i, len;
+	unsigned char *data;
+
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if ((names = realloc(names, (n + 1) * sizeof *names)) == NULL ||
+		    (names[n] = strdup(e->d_name)) == NULL)
+			abort();
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof *names, compare_names);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		if ((data = read_file(path, &len)) == NULL) {
+			printf("not ok %d - %s: unreadable\n", ++tests, path);
+			continue;
+		}
+		fflush(stdout);
+		LLVMFuzzerTestOneInput(data, len);
+		printf("ok %d - %s %s\n", ++tests, FUZZ_NAME, names[i]);
+		free(data);
+		free(names[i]);
+	}
+	free(names);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *top = getenv("TOP_SRCDIR");
+	char	    dir[4096];
+	int	    i, bad = 0;
+
+	if (argc > 1) {
+		for (i = 1; i < argc; i++)
+			if (replay_dir(argv[i]) == -1)
+				bad = 1;
+	} else {
+		snprintf(dir, sizeof dir, "%s/tests/fuzz/corpus/%s",
+		    top != NULL ? top : ".", FUZZ_NAME);
+		bad = replay_dir(dir) == -1;
+	}
+	if (bad || tests == 0)
+		printf(
+		    "not ok %d - corpus of %s not found\n", ++tests, FUZZ_NAME);
+	printf("1..%d\n", tests);
+	return 0;
+}
