@@ -23,7 +23,7 @@
  */
 
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE		/* memmem */
+#define _GNU_SOURCE /* memmem */
 #endif
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -49,108 +49,128 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NS		1000000000LL
-#define MS		1000000LL
-#define TICK_NS		(50 * MS)
-#define RETRY_NS	(200 * MS)
-#define MAX_TRIES	5
-#define FDS_PER_PROC	16000
-#define H_FINE		10000		/* 10 us buckets up to 100 ms */
-#define H_N		(H_FINE + 60000)	/* then 1 ms buckets to 60.1 s */
+#define NS 1000000000LL
+#define MS 1000000LL
+#define TICK_NS (50 * MS)
+#define RETRY_NS (200 * MS)
+#define MAX_TRIES 5
+#define FDS_PER_PROC 16000
+#define H_FINE 10000	     /* 10 us buckets up to 100 ms */
+#define H_N (H_FINE + 60000) /* then 1 ms buckets to 60.1 s */
 
-enum target	{ T_CHATD, T_NCHAN, T_SOCKETIO, T_CEILING };
-enum scen	{ S_PARK, S_FANOUT, S_RATE, S_SENDS };
-enum role	{ R_POLLER, R_SENDER };
-enum kind	{ K_NONE, K_CONNECT, K_LOGIN, K_HISTORY, K_OPEN, K_JOIN,
-		  K_POLL, K_SEND, K_PONG };
-enum stage	{ G_NEW, G_SETUP, G_READY, G_STARTING, G_RUN, G_DEAD };
-enum phase	{ P_SETUP, P_WAIT_GO, P_PARK, P_RUN, P_DRAIN };
-enum err	{ E_CONNECT, E_STATUS, E_TIMEOUT, E_CLOSED, E_PARSE };
+enum target { T_CHATD, T_NCHAN, T_SOCKETIO, T_CEILING };
+enum scen { S_PARK, S_FANOUT, S_RATE, S_SENDS };
+enum role { R_POLLER, R_SENDER };
+enum kind {
+	K_NONE,
+	K_CONNECT,
+	K_LOGIN,
+	K_HISTORY,
+	K_OPEN,
+	K_JOIN,
+	K_POLL,
+	K_SEND,
+	K_PONG
+};
+enum stage { G_NEW, G_SETUP, G_READY, G_STARTING, G_RUN, G_DEAD };
+enum phase { P_SETUP, P_WAIT_GO, P_PARK, P_RUN, P_DRAIN };
+enum err { E_CONNECT, E_STATUS, E_TIMEOUT, E_CLOSED, E_PARSE };
 
-static const char *target_names[] = { "chatd", "nchan", "socketio",
-    "ceiling" };
+static const char *target_names[] = { "chatd", "nchan", "socketio", "ceiling" };
 static const char *scen_names[] = { "park", "fanout", "rate", "sends" };
 
 struct opts {
-	int		 target, scen, port, procs;
-	int		 pollers, senders, count, window, poll_timeout;
-	double		 interval, rate, duration, hold, setup_timeout, drain;
-	const char	*path;
-	uint32_t	 maxseq;	/* sequence numbers tracked */
+	int	    target, scen, port, procs;
+	int	    pollers, senders, count, window, poll_timeout;
+	double	    interval, rate, duration, hold, setup_timeout, drain;
+	const char *path;
+	uint32_t    maxseq; /* sequence numbers tracked */
 };
 
 struct hist {
-	uint64_t	 n, max_us;
-	uint32_t	 b[H_N];
+	uint64_t n, max_us;
+	uint32_t b[H_N];
 };
 
 /* What a worker measured; the parent sums them. */
 struct stats {
-	uint64_t	 deliveries, dup, stray, polls, sends_ok, sends_err;
-	uint64_t	 err[5], err_setup, parked, alive;
-	int64_t		 last_ns, send_last_ns;
-	struct hist	 lat, slat;
+	uint64_t    deliveries, dup, stray, polls, sends_ok, sends_err;
+	uint64_t    err[5], err_setup, parked, alive;
+	int64_t	    last_ns, send_last_ns;
+	struct hist lat, slat;
 };
 
 struct resp {
-	int		 status, close;
-	char		*body;
-	size_t		 blen;
-	char		 etag[64], lastmod[64];
+	int    status, close;
+	char  *body;
+	size_t blen;
+	char   etag[64], lastmod[64];
 };
 
 struct client;
 
 /* One TCP connection of a client, with one request at a time. */
 struct conn {
-	struct client	*cl;
-	int		 fd, connected, kind, reused, retried;
-	size_t		 wlen, woff, rlen, rcap;
-	char		*r;
-	int64_t		 deadline;
-	char		 w[640];
+	struct client *cl;
+	int	       fd, connected, kind, reused, retried;
+	size_t	       wlen, woff, rlen, rcap;
+	char	      *r;
+	int64_t	       deadline;
+	char	       w[640];
 };
 
 /* A poller or a sender; Socket.IO clients need c[1] for their POSTs. */
 struct client {
-	int		 id, role, stage, tries, polling, pongs, idle;
-	int64_t		 retry_at, seq_ns;
-	uint64_t	 seq;
-	long long	 cursor;
-	uint32_t	 nseen;
-	uint8_t		*seen;
-	struct conn	 c[2];
-	char		 session[80], csrf[80], sid[64], etag[64], lastmod[64];
+	int	    id, role, stage, tries, polling, pongs, idle;
+	int64_t	    retry_at, seq_ns;
+	uint64_t    seq;
+	long long   cursor;
+	uint32_t    nseen;
+	uint8_t	   *seen;
+	struct conn c[2];
+	char	    session[80], csrf[80], sid[64], etag[64], lastmod[64];
 };
 
 struct worker {
-	int		 id, efd, cmd_in, res_out, ncl, nsenders;
-	int		 phase, setup_next, setup_active, setup_done;
-	int		 start_next, start_active, npolling, said_parked;
-	int		 said_done, nidle;
-	struct client	*cl, **idle;
-	uint64_t	 next_seq, total, drain_acked;
-	int64_t		 t0, t_end, last_poll_resp, drain_until, deadline;
-	int64_t		 next_tick;
-	uint8_t		*acked;
-	uint32_t	*counts;
-	struct stats	 st;
+	int	       id, efd, cmd_in, res_out, ncl, nsenders;
+	int	       phase, setup_next, setup_active, setup_done;
+	int	       start_next, start_active, npolling, said_parked;
+	int	       said_done, nidle;
+	struct client *cl, **idle;
+	uint64_t       next_seq, total, drain_acked;
+	int64_t	       t0, t_end, last_poll_resp, drain_until, deadline;
+	int64_t	       next_tick;
+	uint8_t	      *acked;
+	uint32_t      *counts;
+	struct stats   st;
 };
 
 static struct opts O = {
-	.target = T_CHATD, .scen = S_PARK, .port = 0, .procs = 0,
-	.pollers = 1000, .senders = -1, .count = 50, .window = 128,
-	.poll_timeout = 55, .interval = 0.1, .rate = 200, .duration = 10,
-	.hold = 10, .setup_timeout = 180, .drain = 10, .path = NULL,
+	.target = T_CHATD,
+	.scen = S_PARK,
+	.port = 0,
+	.procs = 0,
+	.pollers = 1000,
+	.senders = -1,
+	.count = 50,
+	.window = 128,
+	.poll_timeout = 55,
+	.interval = 0.1,
+	.rate = 200,
+	.duration = 10,
+	.hold = 10,
+	.setup_timeout = 180,
+	.drain = 10,
+	.path = NULL,
 };
 static struct worker W;
-static char cmd_marker;
-static int parent_pid;
+static char	     cmd_marker;
+static int	     parent_pid;
 
-static void	poll_issue(struct client *);
-static void	setup_finish(struct client *, int);
-static void	start_finish(struct client *);
-static void	sender_idle(struct client *);
+static void poll_issue(struct client *);
+static void setup_finish(struct client *, int);
+static void start_finish(struct client *);
+static void sender_idle(struct client *);
 
 static void
 die(const char *what)
@@ -183,7 +203,7 @@ static void
 write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
-	ssize_t n;
+	ssize_t	    n;
 
 	while (len > 0) {
 		if ((n = write(fd, p, len)) == -1) {
@@ -200,7 +220,7 @@ write_all(int fd, const void *buf, size_t len)
 static int
 read_all(int fd, void *buf, size_t len)
 {
-	char *p = buf;
+	char   *p = buf;
 	ssize_t n;
 
 	while (len > 0) {
@@ -246,7 +266,7 @@ static void
 hist_add(struct hist *h, int64_t ns)
 {
 	uint64_t us = ns < 0 ? 0 : (uint64_t)ns / 1000;
-	size_t i;
+	size_t	 i;
 
 	if (us < 100000)
 		i = us / 10;
@@ -263,8 +283,8 @@ static double
 hist_ms(const struct hist *h, double p)
 {
 	uint64_t rank, seen = 0;
-	double ms;
-	size_t i;
+	double	 ms;
+	size_t	 i;
 
 	if (h->n == 0)
 		return 0;
@@ -300,9 +320,9 @@ hist_merge(struct hist *to, const struct hist *from)
 static ssize_t
 chunked_walk(char *b, size_t len, size_t p, int compact, size_t *blen)
 {
-	size_t o = p, start = p;
+	size_t	      o = p, start = p;
 	unsigned long n;
-	char *nl, *e;
+	char	     *nl, *e;
 
 	for (;;) {
 		if ((nl = memmem(b + p, len - p, "\r\n", 2)) == NULL)
@@ -320,7 +340,7 @@ chunked_walk(char *b, size_t len, size_t p, int compact, size_t *blen)
 		o += n;
 		p += n + 2;
 	}
-	for (;;) {			/* trailers, then the empty line */
+	for (;;) { /* trailers, then the empty line */
 		if ((nl = memmem(b + p, len - p, "\r\n", 2)) == NULL)
 			return 0;
 		if (nl == b + p)
@@ -343,11 +363,11 @@ header_copy(char *dst, size_t size, const char *v, size_t n)
 
 /* Read one header line into r; *clen and *chunked as they say. */
 static void
-header_line(const char *l, size_t n, struct resp *r, long long *clen,
-    int *chunked)
+header_line(
+    const char *l, size_t n, struct resp *r, long long *clen, int *chunked)
 {
 	const char *colon = memchr(l, ':', n), *v;
-	size_t nl, vl;
+	size_t	    nl, vl;
 
 	if (colon == NULL)
 		return;
@@ -375,11 +395,11 @@ header_line(const char *l, size_t n, struct resp *r, long long *clen,
 static ssize_t
 resp_parse(char *b, size_t len, int eof, struct resp *r)
 {
-	char *he, *l, *nl;
+	char	 *he, *l, *nl;
 	long long clen = -1;
-	int chunked = 0;
-	size_t hlen;
-	ssize_t end;
+	int	  chunked = 0;
+	size_t	  hlen;
+	ssize_t	  end;
 
 	memset(r, 0, sizeof *r);
 	if ((he = memmem(b, len, "\r\n\r\n", 4)) == NULL)
@@ -437,9 +457,9 @@ digits(const char **pp, const char *end, unsigned long long *v)
 static const char *
 json_find(const char *b, size_t n, const char *key)
 {
-	char pat[40];
+	char	    pat[40];
 	const char *p;
-	int k;
+	int	    k;
 
 	k = snprintf(pat, sizeof pat, "\"%s\"", key);
 	if ((p = memmem(b, n, pat, k)) == NULL)
@@ -468,7 +488,7 @@ json_str(const char *b, size_t n, const char *key, char *dst, size_t size)
 static long long
 json_int(const char *b, size_t n, const char *key)
 {
-	const char *p = json_find(b, n, key);
+	const char	  *p = json_find(b, n, key);
 	unsigned long long v;
 
 	return p == NULL || digits(&p, b + n, &v) == -1 ? -1 : (long long)v;
@@ -478,7 +498,7 @@ json_int(const char *b, size_t n, const char *key)
 static long long
 json_max_id(const char *b, size_t n)
 {
-	const char *p = b, *q;
+	const char	  *p = b, *q;
 	unsigned long long id, max = 0;
 
 	while ((q = memmem(p, b + n - p, "\"id\":", 5)) != NULL) {
@@ -514,7 +534,7 @@ deliver(struct client *cl, uint64_t seq, int64_t sent, int64_t now)
 static void
 scan_seqs(struct client *cl, const char *b, size_t n, int64_t now)
 {
-	const char *p = b, *q, *end = b + n;
+	const char	  *p = b, *q, *end = b + n;
 	unsigned long long seq, ns;
 
 	while (p < end && (q = memmem(p, end - p, "b:", 2)) != NULL) {
@@ -541,7 +561,7 @@ conn_close(struct conn *c)
 	c->connected = 0;
 }
 
-static void	client_error(struct client *, int);
+static void client_error(struct client *, int);
 
 /* The request on c failed: count it, close, let the client decide. */
 static void
@@ -560,10 +580,10 @@ conn_open(struct conn *c)
 {
 	struct sockaddr_in sin;
 	struct epoll_event ev;
-	int one = 1;
+	int		   one = 1;
 
-	if ((c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1)
+	if ((c->fd = socket(
+		 AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	memset(&sin, 0, sizeof sin);
@@ -591,8 +611,8 @@ conn_flush(struct conn *c)
 	ssize_t n;
 
 	while (c->woff < c->wlen) {
-		n = send(c->fd, c->w + c->woff, c->wlen - c->woff,
-		    MSG_NOSIGNAL);
+		n = send(
+		    c->fd, c->w + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN)
@@ -635,7 +655,7 @@ conn_connect(struct conn *c)
 	conn_send(c, K_CONNECT, 10 * NS);
 }
 
-static void	on_response(struct conn *, int, struct resp *);
+static void on_response(struct conn *, int, struct resp *);
 
 /* A whole response is in c->r: hand it over, keep what follows. */
 static void
@@ -659,8 +679,7 @@ conn_complete(struct conn *c, struct resp *r, size_t used)
 static void
 conn_closed(struct conn *c)
 {
-	if (c->kind == K_NONE || (c->rlen == 0 && c->reused &&
-	    !c->retried)) {
+	if (c->kind == K_NONE || (c->rlen == 0 && c->reused && !c->retried)) {
 		int kind = c->kind;
 
 		conn_close(c);
@@ -681,8 +700,8 @@ static void
 conn_read(struct conn *c)
 {
 	struct resp r;
-	ssize_t n, used;
-	int eof = 0;
+	ssize_t	    n, used;
+	int	    eof = 0;
 
 	for (;;) {
 		if (c->rcap - c->rlen < 4096) {
@@ -701,7 +720,7 @@ conn_read(struct conn *c)
 		}
 		c->rlen += n;
 	}
-	if (c->kind == K_NONE) {	/* an idle keep-alive connection */
+	if (c->kind == K_NONE) { /* an idle keep-alive connection */
 		c->rlen = 0;
 		if (eof)
 			conn_close(c);
@@ -718,10 +737,10 @@ conn_read(struct conn *c)
 static void
 conn_connected(struct conn *c)
 {
-	int err = 0;
-	socklen_t len = sizeof err;
+	int		   err = 0;
+	socklen_t	   len = sizeof err;
 	struct sockaddr_in sin;
-	socklen_t slen = sizeof sin;
+	socklen_t	   slen = sizeof sin;
 
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 ||
 	    err != 0) {
@@ -729,7 +748,7 @@ conn_connected(struct conn *c)
 		return;
 	}
 	if (getpeername(c->fd, (struct sockaddr *)&sin, &slen) == -1)
-		return;		/* still connecting */
+		return; /* still connecting */
 	c->connected = 1;
 	if (c->kind == K_CONNECT) {
 		c->kind = K_NONE;
@@ -757,8 +776,7 @@ conn_event(struct conn *c, uint32_t ev)
 
 /* --- requests, one builder per protocol step --- */
 
-static void
-req_start(struct conn *c, const char *fmt, ...)
+static void req_start(struct conn *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Format a request into c->w. */
@@ -766,7 +784,7 @@ static void
 req_start(struct conn *c, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int	n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(c->w, sizeof c->w, fmt, ap);
@@ -782,21 +800,25 @@ static void
 req_login(struct client *cl)
 {
 	char body[64];
-	int n;
+	int  n;
 
-	n = snprintf(body, sizeof body, "nick=b%dx%d", parent_pid % 100000,
-	    cl->id);
-	req_start(&cl->c[0], "POST /api/login HTTP/1.1\r\n"
+	n = snprintf(
+	    body, sizeof body, "nick=b%dx%d", parent_pid % 100000, cl->id);
+	req_start(&cl->c[0],
+	    "POST /api/login HTTP/1.1\r\n"
 	    "Host: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded"
-	    "\r\nContent-Length: %d\r\n\r\n%s", n, body);
+	    "\r\nContent-Length: %d\r\n\r\n%s",
+	    n, body);
 	conn_send(&cl->c[0], K_LOGIN, 30 * NS);
 }
 
 static void
 req_history(struct client *cl)
 {
-	req_start(&cl->c[0], "GET /api/history?room=lobby&limit=1 HTTP/1.1\r\n"
-	    "Host: 127.0.0.1\r\nX-Chat-Session: %s\r\n\r\n", cl->session);
+	req_start(&cl->c[0],
+	    "GET /api/history?room=lobby&limit=1 HTTP/1.1\r\n"
+	    "Host: 127.0.0.1\r\nX-Chat-Session: %s\r\n\r\n",
+	    cl->session);
 	conn_send(&cl->c[0], K_HISTORY, 30 * NS);
 }
 
@@ -809,8 +831,10 @@ sio_role(struct client *cl)
 static void
 req_open(struct client *cl)
 {
-	req_start(&cl->c[0], "GET /socket.io/?EIO=4&transport=polling&role=%s"
-	    " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", sio_role(cl));
+	req_start(&cl->c[0],
+	    "GET /socket.io/?EIO=4&transport=polling&role=%s"
+	    " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+	    sio_role(cl));
 	conn_send(&cl->c[0], K_OPEN, 30 * NS);
 }
 
@@ -822,10 +846,11 @@ req_open(struct client *cl)
 static void
 req_sio_post(struct client *cl, int kind, const char *body)
 {
-	req_start(&cl->c[1], "POST /socket.io/?EIO=4&transport=polling&sid=%s"
+	req_start(&cl->c[1],
+	    "POST /socket.io/?EIO=4&transport=polling&sid=%s"
 	    " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain;"
-	    "charset=UTF-8\r\n%sContent-Length: %zu\r\n\r\n%s", cl->sid,
-	    cl->role == R_POLLER ? "Connection: close\r\n" : "",
+	    "charset=UTF-8\r\n%sContent-Length: %zu\r\n\r\n%s",
+	    cl->sid, cl->role == R_POLLER ? "Connection: close\r\n" : "",
 	    strlen(body), body);
 	conn_send(&cl->c[1], kind, 30 * NS);
 }
@@ -835,12 +860,14 @@ static void
 req_pong(struct client *cl)
 {
 	char body[32] = "3";
-	int i;
+	int  i;
 
 	if (cl->pongs == 0 || cl->c[1].kind != K_NONE)
 		return;
 	for (i = 1; i < cl->pongs && i < 8; i++)
-		strcat(body, "\x1e" "3");
+		strcat(body,
+		    "\x1e"
+		    "3");
 	cl->pongs = 0;
 	req_sio_post(cl, K_PONG, body);
 }
@@ -848,9 +875,10 @@ req_pong(struct client *cl)
 static void
 poll_chatd(struct conn *c, struct client *cl)
 {
-	req_start(c, "GET /api/poll?since=%lld&timeout=%d HTTP/1.1\r\n"
-	    "Host: 127.0.0.1\r\nX-Chat-Session: %s\r\n\r\n", cl->cursor,
-	    O.poll_timeout, cl->session);
+	req_start(c,
+	    "GET /api/poll?since=%lld&timeout=%d HTTP/1.1\r\n"
+	    "Host: 127.0.0.1\r\nX-Chat-Session: %s\r\n\r\n",
+	    cl->cursor, O.poll_timeout, cl->session);
 }
 
 static void
@@ -859,8 +887,10 @@ poll_nchan(struct conn *c, struct client *cl)
 	char cond[200] = "";
 
 	if (cl->lastmod[0] != '\0')
-		snprintf(cond, sizeof cond, "If-Modified-Since: %s\r\n"
-		    "If-None-Match: %s\r\n", cl->lastmod, cl->etag);
+		snprintf(cond, sizeof cond,
+		    "If-Modified-Since: %s\r\n"
+		    "If-None-Match: %s\r\n",
+		    cl->lastmod, cl->etag);
 	req_start(c, "GET /sub/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n",
 	    O.path, cond);
 }
@@ -875,8 +905,10 @@ poll_issue(struct client *cl)
 	else if (O.target == T_NCHAN)
 		poll_nchan(c, cl);
 	else
-		req_start(c, "GET /socket.io/?EIO=4&transport=polling&sid=%s"
-		    " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", cl->sid);
+		req_start(c,
+		    "GET /socket.io/?EIO=4&transport=polling&sid=%s"
+		    " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+		    cl->sid);
 	if (cl->role == R_POLLER && !cl->polling) {
 		cl->polling = 1;
 		W.npolling++;
@@ -889,35 +921,39 @@ static void
 send_issue(struct client *cl, uint64_t seq)
 {
 	struct conn *c = &cl->c[O.target == T_SOCKETIO ? 1 : 0];
-	int64_t now = now_ns();
-	char text[160];
-	int n;
+	int64_t	     now = now_ns();
+	char	     text[160];
+	int	     n;
 
 	cl->seq = seq;
 	cl->seq_ns = now;
 	cl->idle = 0;
 	if (O.target == T_CHATD) {
-		n = snprintf(text, sizeof text, "text=b%%3A%" PRIu64
-		    "%%3A%" PRId64, seq, now);
-		req_start(c, "POST /api/send HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		n = snprintf(text, sizeof text,
+		    "text=b%%3A%" PRIu64 "%%3A%" PRId64, seq, now);
+		req_start(c,
+		    "POST /api/send HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 		    "X-Chat-Session: %s\r\nX-CSRF-Token: %s\r\nContent-Type: "
 		    "application/x-www-form-urlencoded\r\nContent-Length: %d"
-		    "\r\n\r\n%s", cl->session, cl->csrf, n, text);
+		    "\r\n\r\n%s",
+		    cl->session, cl->csrf, n, text);
 	} else if (O.target == T_NCHAN) {
-		n = snprintf(text, sizeof text, "b:%" PRIu64 ":%" PRId64,
-		    seq, now);
-		req_start(c, "POST /pub/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		n = snprintf(
+		    text, sizeof text, "b:%" PRIu64 ":%" PRId64, seq, now);
+		req_start(c,
+		    "POST /pub/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 		    "Content-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s",
 		    O.path, n, text);
 	} else if (O.target == T_SOCKETIO) {
-		snprintf(text, sizeof text, "%s42[\"m\",\"b:%" PRIu64 ":%"
-		    PRId64 "\"]", cl->pongs ? "3\x1e" : "", seq, now);
+		snprintf(text, sizeof text,
+		    "%s42[\"m\",\"b:%" PRIu64 ":%" PRId64 "\"]",
+		    cl->pongs ? "3\x1e" : "", seq, now);
 		cl->pongs = 0;
 		req_sio_post(cl, K_SEND, text);
 		return;
 	} else
-		req_start(c, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
-		    O.path);
+		req_start(
+		    c, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", O.path);
 	conn_send(c, K_SEND, 30 * NS);
 }
 
@@ -1058,8 +1094,8 @@ static int
 on_login(struct client *cl, struct resp *r)
 {
 	if (json_str(r->body, r->blen, "session", cl->session,
-	    sizeof cl->session) == -1 || json_str(r->body, r->blen, "csrf",
-	    cl->csrf, sizeof cl->csrf) == -1)
+		sizeof cl->session) == -1 ||
+	    json_str(r->body, r->blen, "csrf", cl->csrf, sizeof cl->csrf) == -1)
 		return -1;
 	cl->cursor = json_int(r->body, r->blen, "cursor");
 	return cl->cursor < 0 ? -1 : 0;
@@ -1070,8 +1106,8 @@ on_open(struct client *cl, struct resp *r)
 {
 	if (r->blen < 2 || r->body[0] != '0')
 		return -1;
-	return json_str(r->body + 1, r->blen - 1, "sid", cl->sid,
-	    sizeof cl->sid);
+	return json_str(
+	    r->body + 1, r->blen - 1, "sid", cl->sid, sizeof cl->sid);
 }
 
 /* Engine.IO packets, separated by 0x1e: pings, messages, a close. */
@@ -1189,12 +1225,8 @@ on_response(struct conn *c, int kind, struct resp *r)
 	struct client *cl = c->cl;
 
 	switch (kind) {
-	case K_POLL:
-		on_poll(cl, r);
-		break;
-	case K_SEND:
-		on_send(cl, r);
-		break;
+	case K_POLL: on_poll(cl, r); break;
+	case K_SEND: on_send(cl, r); break;
 	case K_PONG:
 		if (r->status != 200)
 			W.st.err[E_STATUS]++;
@@ -1203,8 +1235,7 @@ on_response(struct conn *c, int kind, struct resp *r)
 		else
 			req_pong(cl);
 		break;
-	default:
-		on_step(cl, kind, r);
+	default: on_step(cl, kind, r);
 	}
 }
 
@@ -1239,24 +1270,24 @@ sender_pump(int64_t now)
 
 	if (W.phase != P_RUN || W.nsenders == 0 || W.said_done)
 		return;
-	while (W.nidle > 0 && W.next_seq < W.total && due_ns(W.next_seq) <=
-	    now && (O.scen != S_SENDS || now < W.t_end)) {
+	while (W.nidle > 0 && W.next_seq < W.total &&
+	    due_ns(W.next_seq) <= now && (O.scen != S_SENDS || now < W.t_end)) {
 		cl = W.idle[--W.nidle];
 		if (cl->c[O.target == T_SOCKETIO ? 1 : 0].kind != K_NONE) {
-			cl->idle = 0;	/* a pong is under way */
+			cl->idle = 0; /* a pong is under way */
 			continue;
 		}
 		send_issue(cl, W.next_seq++);
 	}
-	if (W.nidle == W.nsenders && (W.next_seq >= W.total ||
-	    (O.scen == S_SENDS && now >= W.t_end))) {
+	if (W.nidle == W.nsenders &&
+	    (W.next_seq >= W.total || (O.scen == S_SENDS && now >= W.t_end))) {
 		uint64_t i, acked = 0;
 
 		for (i = 0; i < O.maxseq; i++)
 			acked += (W.acked[i / 8] >> (i % 8)) & 1;
 		W.said_done = 1;
-		msg_send(W.res_out, 'D', O.scen == S_SENDS ? W.st.sends_ok :
-		    acked);
+		msg_send(
+		    W.res_out, 'D', O.scen == S_SENDS ? W.st.sends_ok : acked);
 	}
 }
 
@@ -1317,13 +1348,12 @@ static void
 tick(int64_t now)
 {
 	struct client *cl;
-	int i, j;
+	int	       i, j;
 
 	for (i = 0; i < W.ncl; i++) {
 		cl = &W.cl[i];
 		for (j = 0; j < 2; j++)
-			if (cl->c[j].kind != K_NONE &&
-			    cl->c[j].deadline < now)
+			if (cl->c[j].kind != K_NONE && cl->c[j].deadline < now)
 				conn_fail(&cl->c[j], E_TIMEOUT);
 		if (cl->retry_at != 0 && cl->retry_at <= now)
 			client_retry(cl);
@@ -1342,10 +1372,10 @@ static void
 cmd_read(void)
 {
 	uint64_t arg;
-	char type;
+	char	 type;
 
 	if (msg_recv(W.cmd_in, &type, &arg) == -1)
-		exit(1);	/* the parent is gone */
+		exit(1); /* the parent is gone */
 	if (type == 'G') {
 		W.phase = P_PARK;
 		W.last_poll_resp = now_ns();
@@ -1356,8 +1386,8 @@ cmd_read(void)
 		W.t_end = W.t0 + (int64_t)(O.duration * NS);
 		W.st.parked = W.npolling;
 	} else if (type == 'E') {
-		W.st.parked = O.scen == S_PARK ? (uint64_t)W.npolling :
-		    W.st.parked;
+		W.st.parked =
+		    O.scen == S_PARK ? (uint64_t)W.npolling : W.st.parked;
 		W.phase = P_DRAIN;
 		W.drain_acked = arg;
 		W.drain_until = now_ns() + (int64_t)(O.drain * NS);
@@ -1380,8 +1410,8 @@ static void
 worker_loop(void)
 {
 	struct epoll_event ev[512];
-	int64_t now;
-	int i, n;
+	int64_t		   now;
+	int		   i, n;
 
 	for (;;) {
 		now = now_ns();
@@ -1435,7 +1465,7 @@ static void
 worker_main(int w, int nproc, int cmd_in, int res_out)
 {
 	struct epoll_event ev;
-	int i, j;
+	int		   i, j;
 
 	W.id = w;
 	W.cmd_in = cmd_in;
@@ -1449,15 +1479,18 @@ worker_main(int w, int nproc, int cmd_in, int res_out)
 	W.counts = xcalloc(O.maxseq, sizeof *W.counts);
 	W.acked = xcalloc((O.maxseq + 7) / 8, 1);
 	W.total = O.scen == S_FANOUT ? (uint64_t)O.count :
-	    O.scen == S_RATE ? (uint64_t)(O.rate * O.duration) : UINT64_MAX;
+	    O.scen == S_RATE	     ? (uint64_t)(O.rate * O.duration) :
+				       UINT64_MAX;
 	if ((W.efd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		die("epoll_create1");
 	ev.events = EPOLLIN;
 	ev.data.ptr = &cmd_marker;
 	if (epoll_ctl(W.efd, EPOLL_CTL_ADD, cmd_in, &ev) == -1)
 		die("epoll_ctl");
-	W.deadline = now_ns() + (int64_t)((2 * O.setup_timeout + O.hold +
-	    O.duration + O.count * O.interval + O.drain + 120) * NS);
+	W.deadline = now_ns() +
+	    (int64_t)((2 * O.setup_timeout + O.hold + O.duration +
+			  O.count * O.interval + O.drain + 120) *
+		NS);
 	W.phase = P_SETUP;
 	setup_pump();
 	if (W.ncl == 0) {
@@ -1470,12 +1503,12 @@ worker_main(int w, int nproc, int cmd_in, int res_out)
 /* --- parent: fork, phase, merge, print --- */
 
 struct kid {
-	pid_t	 pid;
-	int	 cmd, res;
+	pid_t pid;
+	int   cmd, res;
 };
 
 static struct kid *kids;
-static int nkids;
+static int	   nkids;
 
 static void
 kids_kill(void)
@@ -1527,10 +1560,10 @@ static int
 kids_wait(char type, int *mask, double secs, uint64_t *sum)
 {
 	struct pollfd pfd[64];
-	int64_t end = now_ns() + (int64_t)(secs * NS), left;
-	int i, n, want = 0;
-	uint64_t arg;
-	char t;
+	int64_t	      end = now_ns() + (int64_t)(secs * NS), left;
+	int	      i, n, want = 0;
+	uint64_t      arg;
+	char	      t;
 
 	for (i = 0; i < nkids; i++)
 		want += mask[i];
@@ -1566,9 +1599,9 @@ mask_all(int *mask, int v)
 }
 
 struct total {
-	struct stats	 st;
-	uint32_t	*counts;
-	uint8_t		*acked;
+	struct stats st;
+	uint32_t    *counts;
+	uint8_t	    *acked;
 };
 
 static void
@@ -1600,11 +1633,11 @@ static int
 kids_collect(struct total *t, double secs)
 {
 	struct stats *s = xcalloc(1, sizeof *s);
-	uint32_t *counts = xcalloc(O.maxseq, sizeof *counts);
-	uint8_t *acked = xcalloc((O.maxseq + 7) / 8, 1);
-	int mask[64], i;
-	uint32_t k;
-	uint64_t sum = 0;
+	uint32_t     *counts = xcalloc(O.maxseq, sizeof *counts);
+	uint8_t	     *acked = xcalloc((O.maxseq + 7) / 8, 1);
+	int	      mask[64], i;
+	uint32_t      k;
+	uint64_t      sum = 0;
 
 	for (i = 0; i < nkids; i++) {
 		mask_all(mask, 0);
@@ -1630,7 +1663,7 @@ static uint64_t
 errors_of(const struct stats *s)
 {
 	uint64_t e = s->err_setup;
-	int i;
+	int	 i;
 
 	for (i = 0; i < 5; i++)
 		e += s->err[i];
@@ -1659,38 +1692,39 @@ static void
 print_result(const struct total *t, int64_t t0, const char *note)
 {
 	const struct stats *s = &t->st;
-	uint64_t acked, lost = lost_of(t, &acked);
+	uint64_t	    acked, lost = lost_of(t, &acked);
 	double dsecs = s->last_ns > t0 ? (s->last_ns - t0) / 1e9 : 0;
 	double ssecs = O.scen == S_SENDS ? O.duration :
-	    s->send_last_ns > t0 ? (s->send_last_ns - t0) / 1e9 : 0;
+	    s->send_last_ns > t0	 ? (s->send_last_ns - t0) / 1e9 :
+					   0;
 
 	printf("RESULT target=%s scenario=%s pollers=%d senders=%d "
-	    "parked=%" PRIu64 " messages=%" PRIu64 " deliveries=%" PRIu64
-	    " deliveries_per_s=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f "
-	    "lost=%" PRIu64 " dup=%" PRIu64 " stray=%" PRIu64
-	    " sends=%" PRIu64 " sends_per_s=%.0f send_p50_ms=%.2f "
-	    "send_p99_ms=%.2f errors=%" PRIu64 " err_connect=%" PRIu64
-	    " err_status=%" PRIu64 " err_timeout=%" PRIu64 " err_closed=%"
-	    PRIu64 " err_parse=%" PRIu64 " err_setup=%" PRIu64
-	    " send_errors=%" PRIu64 " polls=%" PRIu64 " procs=%d%s%s\n",
+	       "parked=%" PRIu64 " messages=%" PRIu64 " deliveries=%" PRIu64
+	       " deliveries_per_s=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f "
+	       "lost=%" PRIu64 " dup=%" PRIu64 " stray=%" PRIu64
+	       " sends=%" PRIu64 " sends_per_s=%.0f send_p50_ms=%.2f "
+	       "send_p99_ms=%.2f errors=%" PRIu64 " err_connect=%" PRIu64
+	       " err_status=%" PRIu64 " err_timeout=%" PRIu64
+	       " err_closed=%" PRIu64 " err_parse=%" PRIu64
+	       " err_setup=%" PRIu64 " send_errors=%" PRIu64 " polls=%" PRIu64
+	       " procs=%d%s%s\n",
 	    target_names[O.target], scen_names[O.scen], O.pollers,
-	    O.scen == S_PARK ? 0 : O.senders, s->parked, acked,
-	    s->deliveries, dsecs > 0 ? s->deliveries / dsecs : 0,
-	    hist_ms(&s->lat, 0.5), hist_ms(&s->lat, 0.99),
-	    s->lat.max_us / 1000.0, lost, s->dup, s->stray, s->sends_ok,
-	    ssecs > 0 ? s->sends_ok / ssecs : 0, hist_ms(&s->slat, 0.5),
-	    hist_ms(&s->slat, 0.99), errors_of(s), s->err[E_CONNECT],
-	    s->err[E_STATUS], s->err[E_TIMEOUT], s->err[E_CLOSED],
-	    s->err[E_PARSE], s->err_setup, s->sends_err, s->polls, nkids,
-	    note[0] ? " note=" : "", note);
-	printf("%s %s: %d pollers (%" PRIu64 " parked), %" PRIu64
-	    " messages, %" PRIu64 " deliveries; latency p50 %.2f ms, p99 "
-	    "%.2f ms, max %.2f ms; lost %" PRIu64 ", dup %" PRIu64
-	    "; %" PRIu64 " sends (%.0f/s); %" PRIu64 " errors\n",
-	    target_names[O.target], scen_names[O.scen], O.pollers, s->parked,
-	    acked, s->deliveries, hist_ms(&s->lat, 0.5),
+	    O.scen == S_PARK ? 0 : O.senders, s->parked, acked, s->deliveries,
+	    dsecs > 0 ? s->deliveries / dsecs : 0, hist_ms(&s->lat, 0.5),
 	    hist_ms(&s->lat, 0.99), s->lat.max_us / 1000.0, lost, s->dup,
-	    s->sends_ok, ssecs > 0 ? s->sends_ok / ssecs : 0, errors_of(s));
+	    s->stray, s->sends_ok, ssecs > 0 ? s->sends_ok / ssecs : 0,
+	    hist_ms(&s->slat, 0.5), hist_ms(&s->slat, 0.99), errors_of(s),
+	    s->err[E_CONNECT], s->err[E_STATUS], s->err[E_TIMEOUT],
+	    s->err[E_CLOSED], s->err[E_PARSE], s->err_setup, s->sends_err,
+	    s->polls, nkids, note[0] ? " note=" : "", note);
+	printf("%s %s: %d pollers (%" PRIu64 " parked), %" PRIu64
+	       " messages, %" PRIu64 " deliveries; latency p50 %.2f ms, p99 "
+	       "%.2f ms, max %.2f ms; lost %" PRIu64 ", dup %" PRIu64
+	       "; %" PRIu64 " sends (%.0f/s); %" PRIu64 " errors\n",
+	    target_names[O.target], scen_names[O.scen], O.pollers, s->parked,
+	    acked, s->deliveries, hist_ms(&s->lat, 0.5), hist_ms(&s->lat, 0.99),
+	    s->lat.max_us / 1000.0, lost, s->dup, s->sends_ok,
+	    ssecs > 0 ? s->sends_ok / ssecs : 0, errors_of(s));
 	fflush(stdout);
 }
 
@@ -1699,8 +1733,8 @@ static int
 parent_hold(double secs)
 {
 	struct pollfd pfd[64];
-	int64_t end = now_ns() + (int64_t)(secs * NS), left;
-	int i;
+	int64_t	      end = now_ns() + (int64_t)(secs * NS), left;
+	int	      i;
 
 	while ((left = end - now_ns()) > 0) {
 		for (i = 0; i < nkids; i++) {
@@ -1719,9 +1753,9 @@ parent_hold(double secs)
 static uint64_t
 parent_run(int64_t t0, char *note, size_t size)
 {
-	int mask[64], i;
+	int	 mask[64], i;
 	uint64_t sum = 0;
-	double secs;
+	double	 secs;
 
 	if (O.scen == S_PARK) {
 		if (parent_hold(O.hold) == -1)
@@ -1731,8 +1765,7 @@ parent_run(int64_t t0, char *note, size_t size)
 	mask_all(mask, 0);
 	for (i = 0; i < nkids; i++)
 		mask[i] = O.scen == S_SENDS ? i < O.senders : i == 0;
-	secs = (t0 - now_ns()) / 1e9 + O.duration + O.count * O.interval +
-	    60;
+	secs = (t0 - now_ns()) / 1e9 + O.duration + O.count * O.interval + 60;
 	if (kids_wait('D', mask, secs, &sum) == -1)
 		snprintf(note, size, "senders_unfinished");
 	return sum;
@@ -1742,10 +1775,10 @@ static int
 parent_main(void)
 {
 	struct total t;
-	int mask[64];
-	uint64_t sum = 0, acked;
-	int64_t t0;
-	char note[64] = "";
+	int	     mask[64];
+	uint64_t     sum = 0, acked;
+	int64_t	     t0;
+	char	     note[64] = "";
 
 	memset(&t, 0, sizeof t);
 	t.counts = xcalloc(O.maxseq, sizeof *t.counts);
@@ -1810,18 +1843,16 @@ name_index(const char *s, const char **names, int n)
 static void
 parse_opts(int argc, char **argv)
 {
-	static struct option lo[] = {
-		{ "target", 1, 0, 't' }, { "scenario", 1, 0, 's' },
-		{ "port", 1, 0, 'p' }, { "pollers", 1, 0, 'n' },
-		{ "senders", 1, 0, 'm' }, { "count", 1, 0, 'k' },
-		{ "interval", 1, 0, 'i' }, { "rate", 1, 0, 'r' },
-		{ "duration", 1, 0, 'd' }, { "hold", 1, 0, 'H' },
-		{ "poll-timeout", 1, 0, 'T' }, { "procs", 1, 0, 'P' },
-		{ "path", 1, 0, 'u' }, { "window", 1, 0, 'w' },
-		{ "drain", 1, 0, 'D' }, { "setup-timeout", 1, 0, 'S' },
-		{ 0, 0, 0, 0 }
-	};
-	int ch;
+	static struct option lo[] = { { "target", 1, 0, 't' },
+		{ "scenario", 1, 0, 's' }, { "port", 1, 0, 'p' },
+		{ "pollers", 1, 0, 'n' }, { "senders", 1, 0, 'm' },
+		{ "count", 1, 0, 'k' }, { "interval", 1, 0, 'i' },
+		{ "rate", 1, 0, 'r' }, { "duration", 1, 0, 'd' },
+		{ "hold", 1, 0, 'H' }, { "poll-timeout", 1, 0, 'T' },
+		{ "procs", 1, 0, 'P' }, { "path", 1, 0, 'u' },
+		{ "window", 1, 0, 'w' }, { "drain", 1, 0, 'D' },
+		{ "setup-timeout", 1, 0, 'S' }, { 0, 0, 0, 0 } };
+	int		     ch;
 
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
@@ -1853,11 +1884,13 @@ static void
 settle_opts(void)
 {
 	long fds;
-	int need;
+	int  need;
 
 	if (O.senders < 0)
-		O.senders = O.scen == S_FANOUT ? 1 : O.scen == S_RATE ? 8 :
-		    O.scen == S_SENDS ? 50 : 0;
+		O.senders = O.scen == S_FANOUT ? 1 :
+		    O.scen == S_RATE	       ? 8 :
+		    O.scen == S_SENDS	       ? 50 :
+						 0;
 	if (O.scen == S_SENDS || O.target == T_CEILING)
 		O.pollers = O.scen == S_SENDS ? 0 : O.pollers;
 	if (O.path == NULL)

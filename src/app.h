@@ -8,9 +8,9 @@
 #include "store.h"
 
 struct app {
-	const struct conf	*conf;
-	struct store		*store;
-	int			 stopping;	/* SIGTERM: park no more polls */
+	const struct conf *conf;
+	struct store	  *store;
+	int		   stopping; /* SIGTERM: park no more polls */
 };
 
 #endif

@@ -38,7 +38,7 @@ buf_reset(struct buf *b)
 void
 buf_reserve(struct buf *b, size_t extra)
 {
-	size_t	need, cap;
+	size_t need, cap;
 
 	need = b->len + extra + 1;
 	if (need <= b->cap)
@@ -75,7 +75,7 @@ buf_addc(struct buf *b, char c)
 void
 buf_printf(struct buf *b, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 	int	n;
 
 	va_start(ap, fmt);
@@ -94,7 +94,7 @@ buf_printf(struct buf *b, const char *fmt, ...)
 char *
 buf_steal(struct buf *b)
 {
-	char	*p;
+	char *p;
 
 	buf_reserve(b, 0);
 	p = b->data;
@@ -105,7 +105,7 @@ buf_steal(struct buf *b)
 int
 str_eq(struct str s, const char *lit)
 {
-	size_t	len = strlen(lit);
+	size_t len = strlen(lit);
 
 	return s.len == len && memcmp(s.p, lit, len) == 0;
 }
@@ -113,7 +113,7 @@ str_eq(struct str s, const char *lit)
 int
 str_eq_nocase(struct str s, const char *lit)
 {
-	size_t	len = strlen(lit);
+	size_t len = strlen(lit);
 
 	return s.len == len && strncasecmp(s.p, lit, len) == 0;
 }
@@ -123,17 +123,17 @@ str_eq_nocase(struct str s, const char *lit)
  * Requests are small, so the first 4 KB block usually serves everything.
  */
 struct pool_block {
-	struct pool_block	*next;
-	size_t			 used;
-	size_t			 size;
-	max_align_t		 data[];
+	struct pool_block *next;
+	size_t		   used;
+	size_t		   size;
+	max_align_t	   data[];
 };
 
 struct pool {
-	struct pool_block	*blocks;
+	struct pool_block *blocks;
 };
 
-#define POOL_BLOCK	4096
+#define POOL_BLOCK 4096
 
 struct pool *
 pool_new(void)
@@ -144,7 +144,7 @@ pool_new(void)
 void
 pool_free(struct pool *pool)
 {
-	struct pool_block	*b, *next;
+	struct pool_block *b, *next;
 
 	if (pool == NULL)
 		return;
@@ -159,9 +159,9 @@ pool_free(struct pool *pool)
 void *
 pool_alloc(struct pool *pool, size_t size)
 {
-	struct pool_block	*b;
-	size_t			 align = sizeof(max_align_t), bsize;
-	void			*p;
+	struct pool_block *b;
+	size_t		   align = sizeof(max_align_t), bsize;
+	void		  *p;
 
 	size = (size + align - 1) / align * align;
 	b = pool->blocks;
@@ -182,7 +182,7 @@ pool_alloc(struct pool *pool, size_t size)
 char *
 pool_strndup(struct pool *pool, const char *s, size_t len)
 {
-	char	*p;
+	char *p;
 
 	p = pool_alloc(pool, len + 1);
 	if (len > 0)

@@ -13,37 +13,37 @@
 #include <stddef.h>
 
 struct buf {
-	char	*data;
-	size_t	 len;
-	size_t	 cap;
+	char  *data;
+	size_t len;
+	size_t cap;
 };
 
 struct str {
-	const char	*p;
-	size_t		 len;
+	const char *p;
+	size_t	    len;
 };
 
-#define STR(lit)	((struct str){ (lit), sizeof(lit) - 1 })
+#define STR(lit) ((struct str){ (lit), sizeof(lit) - 1 })
 
-void	 buf_init(struct buf *);
-void	 buf_free(struct buf *);
-void	 buf_reset(struct buf *);
-void	 buf_reserve(struct buf *, size_t);
-void	 buf_add(struct buf *, const void *, size_t);
-void	 buf_adds(struct buf *, const char *);
-void	 buf_addc(struct buf *, char);
-void	 buf_printf(struct buf *, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
-char	*buf_steal(struct buf *);
+void buf_init(struct buf *);
+void buf_free(struct buf *);
+void buf_reset(struct buf *);
+void buf_reserve(struct buf *, size_t);
+void buf_add(struct buf *, const void *, size_t);
+void buf_adds(struct buf *, const char *);
+void buf_addc(struct buf *, char);
+void buf_printf(struct buf *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+char *buf_steal(struct buf *);
 
-int	 str_eq(struct str, const char *);
-int	 str_eq_nocase(struct str, const char *);
+int str_eq(struct str, const char *);
+int str_eq_nocase(struct str, const char *);
 
 struct pool;
 
-struct pool	*pool_new(void);
-void		 pool_free(struct pool *);
-void		*pool_alloc(struct pool *, size_t);
-char		*pool_strndup(struct pool *, const char *, size_t);
+struct pool *pool_new(void);
+void	     pool_free(struct pool *);
+void	    *pool_alloc(struct pool *, size_t);
+char	    *pool_strndup(struct pool *, const char *, size_t);
 
 #endif

@@ -13,32 +13,32 @@
 #endif
 
 static const char usage_text[] =
-"Usage: chatd [OPTION]...\n"
-"A long-polling chat server: a FastCGI daemon behind nginx, with its\n"
-"event log in SQLite. It runs in the foreground; stop it with SIGTERM.\n"
-"\n"
-"  -s, --socket PATH        unix socket to listen on\n"
-"                           (default /run/chatd/chatd.sock)\n"
-"  -m, --socket-mode MODE   permissions of the socket, octal (default 0660)\n"
-"  -g, --socket-group NAME  group of the socket: nginx's (e.g. www-data)\n"
-"  -d, --db PATH            SQLite database (default /var/lib/chatd/chat.db)\n"
-"  -w, --workers N          processes sharing the socket (default 1)\n"
-"      --poll-timeout S     wait of a poll that names none (default 25)\n"
-"      --poll-max S         longest wait a poll may ask, 0-60 (default 60)\n"
-"      --idle-timeout S     end sessions idle this long (default 300)\n"
-"      --rate-limit N/S     sends per session per S seconds (default 20/10)\n"
-"      --sync full|normal   SQLite synchronous mode (default full: a send\n"
-"                           survives a power cut; normal: a crash only)\n"
-"      --busy-timeout MS    wait for the database lock (default 5000)\n"
-"      --watch-interval MS  check for rows written by others (default 100)\n"
-"      --max-body BYTES     largest form body (default 65536)\n"
-"      --max-image BYTES    largest image upload, at most 8 MiB (default\n"
-"                           1048576); nginx's\n"
-"                           client_max_body_size for /api/image must allow\n"
-"                           it and some 16 KB of form around it\n"
-"  -l, --log-level LEVEL    error, warn, info or debug (default info)\n"
-"  -h, --help               show this help and exit\n"
-"  -V, --version            show the version and exit\n";
+    "Usage: chatd [OPTION]...\n"
+    "A long-polling chat server: a FastCGI daemon behind nginx, with its\n"
+    "event log in SQLite. It runs in the foreground; stop it with SIGTERM.\n"
+    "\n"
+    "  -s, --socket PATH        unix socket to listen on\n"
+    "                           (default /run/chatd/chatd.sock)\n"
+    "  -m, --socket-mode MODE   permissions of the socket, octal (default 0660)\n"
+    "  -g, --socket-group NAME  group of the socket: nginx's (e.g. www-data)\n"
+    "  -d, --db PATH            SQLite database (default /var/lib/chatd/chat.db)\n"
+    "  -w, --workers N          processes sharing the socket (default 1)\n"
+    "      --poll-timeout S     wait of a poll that names none (default 25)\n"
+    "      --poll-max S         longest wait a poll may ask, 0-60 (default 60)\n"
+    "      --idle-timeout S     end sessions idle this long (default 300)\n"
+    "      --rate-limit N/S     sends per session per S seconds (default 20/10)\n"
+    "      --sync full|normal   SQLite synchronous mode (default full: a send\n"
+    "                           survives a power cut; normal: a crash only)\n"
+    "      --busy-timeout MS    wait for the database lock (default 5000)\n"
+    "      --watch-interval MS  check for rows written by others (default 100)\n"
+    "      --max-body BYTES     largest form body (default 65536)\n"
+    "      --max-image BYTES    largest image upload, at most 8 MiB (default\n"
+    "                           1048576); nginx's\n"
+    "                           client_max_body_size for /api/image must allow\n"
+    "                           it and some 16 KB of form around it\n"
+    "  -l, --log-level LEVEL    error, warn, info or debug (default info)\n"
+    "  -h, --help               show this help and exit\n"
+    "  -V, --version            show the version and exit\n";
 
 enum {
 	OPT_POLL_TIMEOUT = 256,
@@ -52,26 +52,24 @@ enum {
 	OPT_MAX_IMAGE
 };
 
-static const struct option long_options[] = {
-	{ "socket",		required_argument, NULL, 's' },
-	{ "socket-mode",	required_argument, NULL, 'm' },
-	{ "socket-group",	required_argument, NULL, 'g' },
-	{ "db",			required_argument, NULL, 'd' },
-	{ "workers",		required_argument, NULL, 'w' },
-	{ "poll-timeout",	required_argument, NULL, OPT_POLL_TIMEOUT },
-	{ "poll-max",		required_argument, NULL, OPT_POLL_MAX },
-	{ "idle-timeout",	required_argument, NULL, OPT_IDLE_TIMEOUT },
-	{ "rate-limit",		required_argument, NULL, OPT_RATE_LIMIT },
-	{ "sync",		required_argument, NULL, OPT_SYNC },
-	{ "busy-timeout",	required_argument, NULL, OPT_BUSY_TIMEOUT },
-	{ "watch-interval",	required_argument, NULL, OPT_WATCH_INTERVAL },
-	{ "max-body",		required_argument, NULL, OPT_MAX_BODY },
-	{ "max-image",		required_argument, NULL, OPT_MAX_IMAGE },
-	{ "log-level",		required_argument, NULL, 'l' },
-	{ "help",		no_argument,	   NULL, 'h' },
-	{ "version",		no_argument,	   NULL, 'V' },
-	{ NULL,			0,		   NULL, 0 }
-};
+static const struct option long_options[] = { { "socket", required_argument,
+						  NULL, 's' },
+	{ "socket-mode", required_argument, NULL, 'm' },
+	{ "socket-group", required_argument, NULL, 'g' },
+	{ "db", required_argument, NULL, 'd' },
+	{ "workers", required_argument, NULL, 'w' },
+	{ "poll-timeout", required_argument, NULL, OPT_POLL_TIMEOUT },
+	{ "poll-max", required_argument, NULL, OPT_POLL_MAX },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "rate-limit", required_argument, NULL, OPT_RATE_LIMIT },
+	{ "sync", required_argument, NULL, OPT_SYNC },
+	{ "busy-timeout", required_argument, NULL, OPT_BUSY_TIMEOUT },
+	{ "watch-interval", required_argument, NULL, OPT_WATCH_INTERVAL },
+	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
+	{ "max-image", required_argument, NULL, OPT_MAX_IMAGE },
+	{ "log-level", required_argument, NULL, 'l' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 } };
 
 void
 conf_defaults(struct conf *c)
@@ -98,8 +96,8 @@ conf_defaults(struct conf *c)
 static int
 parse_number(const char *s, long min, long max, long *out)
 {
-	char	*end;
-	long	 v;
+	char *end;
+	long  v;
 
 	if (*s == '\0')
 		return -1;
@@ -122,8 +120,8 @@ bad_value(const char *option, const char *value)
 static int
 conf_apply(struct conf *c, int opt, const char *arg)
 {
-	long	 v, w;
-	char	*end;
+	long  v, w;
+	char *end;
 
 	switch (opt) {
 	case 's': c->socket_path = arg; return 0;
@@ -202,11 +200,11 @@ conf_apply(struct conf *c, int opt, const char *arg)
 enum conf_result
 conf_parse(struct conf *c, int argc, char **argv)
 {
-	int	opt;
+	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "s:m:g:d:w:l:hV", long_options,
-	    NULL)) != -1) {
+	while ((opt = getopt_long(
+		    argc, argv, "s:m:g:d:w:l:hV", long_options, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(usage_text, stdout);
 			return CONF_EXIT_OK;
@@ -219,14 +217,15 @@ conf_parse(struct conf *c, int argc, char **argv)
 			return CONF_EXIT_ERROR;
 	}
 	if (optind < argc) {
-		fprintf(stderr, "chatd: unexpected argument '%s'\n",
-		    argv[optind]);
+		fprintf(
+		    stderr, "chatd: unexpected argument '%s'\n", argv[optind]);
 		return CONF_EXIT_ERROR;
 	}
 	if (c->poll_timeout > c->poll_max)
 		c->poll_timeout = c->poll_max;
 	if (c->idle_timeout <= c->poll_max) {
-		fprintf(stderr, "chatd: --idle-timeout (%d) must be longer "
+		fprintf(stderr,
+		    "chatd: --idle-timeout (%d) must be longer "
 		    "than --poll-max (%d), or waiting clients time out\n",
 		    c->idle_timeout, c->poll_max);
 		return CONF_EXIT_ERROR;

@@ -14,27 +14,27 @@
 #include "log.h"
 
 struct conf {
-	const char	*socket_path;
-	mode_t		 socket_mode;
-	const char	*socket_group;
-	const char	*db_path;
-	int		 workers;
-	int		 poll_timeout;		/* seconds, default wait */
-	int		 poll_max;		/* seconds, longest wait */
-	int		 idle_timeout;		/* seconds */
-	int		 rate_count;		/* sends ... */
-	int		 rate_window;		/* ... per this many seconds */
-	int		 sync_full;		/* synchronous=FULL, else NORMAL */
-	int		 busy_timeout_ms;
-	int		 watch_interval_ms;	/* data_version check */
-	size_t		 max_body;		/* bytes of a form body */
-	size_t		 max_image;		/* bytes of an uploaded image */
-	enum log_level	 log_level;
+	const char    *socket_path;
+	mode_t	       socket_mode;
+	const char    *socket_group;
+	const char    *db_path;
+	int	       workers;
+	int	       poll_timeout; /* seconds, default wait */
+	int	       poll_max;     /* seconds, longest wait */
+	int	       idle_timeout; /* seconds */
+	int	       rate_count;   /* sends ... */
+	int	       rate_window;  /* ... per this many seconds */
+	int	       sync_full;    /* synchronous=FULL, else NORMAL */
+	int	       busy_timeout_ms;
+	int	       watch_interval_ms; /* data_version check */
+	size_t	       max_body;	  /* bytes of a form body */
+	size_t	       max_image;	  /* bytes of an uploaded image */
+	enum log_level log_level;
 };
 
 enum conf_result {
 	CONF_OK,
-	CONF_EXIT_OK,		/* --help or --version was answered */
+	CONF_EXIT_OK, /* --help or --version was answered */
 	CONF_EXIT_ERROR
 };
 

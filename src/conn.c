@@ -13,25 +13,25 @@
 #include "xmalloc.h"
 
 /* FastCGI record types and the version byte (the FastCGI 1.0 spec). */
-#define FCGI_VERSION_1		1
-#define FCGI_END_REQUEST	3
-#define FCGI_STDOUT		6
-#define FCGI_REQUEST_COMPLETE	0
-#define FCGI_MAX_CONTENT	65535
+#define FCGI_VERSION_1 1
+#define FCGI_END_REQUEST 3
+#define FCGI_STDOUT 6
+#define FCGI_REQUEST_COMPLETE 0
+#define FCGI_MAX_CONTENT 65535
 
-static struct conn	*closed_conns;
-static int		 live_conns;
-static int		 idle_conns;
-static int		 keeping = 1;	/* 0 once stopping: close, not idle */
-static conn_next_fn	 next_fn;
+static struct conn *closed_conns;
+static int	    live_conns;
+static int	    idle_conns;
+static int	    keeping = 1; /* 0 once stopping: close, not idle */
+static conn_next_fn next_fn;
 
-static void	conn_on_io(struct loop_io *, uint32_t);
+static void conn_on_io(struct loop_io *, uint32_t);
 
 /* A conn for an accepted socket fd carrying FastCGI request request_id. */
 struct conn *
 conn_new(int fd, int request_id)
 {
-	struct conn	*c;
+	struct conn *c;
 
 	c = xcalloc(1, sizeof *c);
 	c->io.fd = fd;
@@ -90,10 +90,9 @@ conn_idle(struct conn *c)
 }
 
 static void
-record_header(struct buf *out, int type, int request_id, size_t len,
-    size_t pad)
+record_header(struct buf *out, int type, int request_id, size_t len, size_t pad)
 {
-	unsigned char	h[8];
+	unsigned char h[8];
 
 	h[0] = FCGI_VERSION_1;
 	h[1] = (unsigned char)type;
@@ -112,13 +111,12 @@ record_header(struct buf *out, int type, int request_id, size_t len,
  * FCGI_END_REQUEST with status 0. Pure; the unit tests check the bytes.
  */
 void
-conn_encode_records(struct buf *out, int request_id, const char *data,
-    size_t len)
+conn_encode_records(
+    struct buf *out, int request_id, const char *data, size_t len)
 {
-	static const char	zeros[8];
-	unsigned char		end[8] = { 0, 0, 0, 0, FCGI_REQUEST_COMPLETE,
-				    0, 0, 0 };
-	size_t			n, pad;
+	static const char zeros[8];
+	unsigned char end[8] = { 0, 0, 0, 0, FCGI_REQUEST_COMPLETE, 0, 0, 0 };
+	size_t	      n, pad;
 
 	buf_reserve(out, len + len / FCGI_MAX_CONTENT * 16 + 40);
 	while (len > 0) {
@@ -139,7 +137,7 @@ conn_encode_records(struct buf *out, int request_id, const char *data,
 static void
 conn_flush(struct conn *c)
 {
-	ssize_t	n;
+	ssize_t n;
 
 	while (c->out_off < c->out.len) {
 		n = send(c->io.fd, c->out.data + c->out_off,
@@ -211,8 +209,8 @@ conn_park(struct conn *c, conn_gone_fn on_gone, void *arg)
 static void
 conn_on_io(struct loop_io *io, uint32_t events)
 {
-	struct conn	*c = (struct conn *)io;
-	conn_gone_fn	 fn;
+	struct conn *c = (struct conn *)io;
+	conn_gone_fn fn;
 
 	if (c->state == CONN_WRITING) {
 		conn_flush(c);
@@ -259,7 +257,7 @@ conn_lost(struct conn *c)
 void
 conn_close(struct conn *c)
 {
-	int	fd = c->io.fd;
+	int fd = c->io.fd;
 
 	if (c->state == CONN_CLOSED)
 		return;
@@ -271,7 +269,7 @@ conn_close(struct conn *c)
 void
 conn_reap(void)
 {
-	struct conn	*c;
+	struct conn *c;
 
 	while ((c = closed_conns) != NULL) {
 		closed_conns = c->next_closed;

@@ -27,10 +27,10 @@
 #include "request.h"
 
 enum conn_state {
-	CONN_NEW,		/* being handled */
-	CONN_PARKED,		/* waiting for news: a parked poll */
-	CONN_WRITING,		/* answer partly written */
-	CONN_IDLE,		/* answered; nginx keeps it for its next request */
+	CONN_NEW,     /* being handled */
+	CONN_PARKED,  /* waiting for news: a parked poll */
+	CONN_WRITING, /* answer partly written */
+	CONN_IDLE,    /* answered; nginx keeps it for its next request */
 	CONN_CLOSED
 };
 
@@ -39,28 +39,28 @@ typedef void (*conn_gone_fn)(struct conn *, void *);
 typedef void (*conn_next_fn)(struct conn *);
 
 struct conn {
-	struct loop_io	 io;
-	int		 request_id;
-	int		 keep;		/* FCGI_KEEP_CONN: idle after answering */
-	enum conn_state	 state;
-	struct request	 req;
-	struct buf	 out;
-	size_t		 out_off;
-	conn_gone_fn	 on_gone;	/* parked: the peer went away */
-	void		*on_gone_arg;
-	struct conn	*next_closed;
+	struct loop_io	io;
+	int		request_id;
+	int		keep; /* FCGI_KEEP_CONN: idle after answering */
+	enum conn_state state;
+	struct request	req;
+	struct buf	out;
+	size_t		out_off;
+	conn_gone_fn	on_gone; /* parked: the peer went away */
+	void	       *on_gone_arg;
+	struct conn    *next_closed;
 };
 
-struct conn	*conn_new(int, int);
-void		 conn_respond(struct conn *, const char *, size_t);
-void		 conn_park(struct conn *, conn_gone_fn, void *);
-void		 conn_close(struct conn *);
-void		 conn_lost(struct conn *);
-void		 conn_reap(void);
-int		 conn_busy_count(void);
-void		 conn_on_next(conn_next_fn);
-void		 conn_reuse(struct conn *, int);
-void		 conn_stop_keeping(void);
-void		 conn_encode_records(struct buf *, int, const char *, size_t);
+struct conn *conn_new(int, int);
+void	     conn_respond(struct conn *, const char *, size_t);
+void	     conn_park(struct conn *, conn_gone_fn, void *);
+void	     conn_close(struct conn *);
+void	     conn_lost(struct conn *);
+void	     conn_reap(void);
+int	     conn_busy_count(void);
+void	     conn_on_next(conn_next_fn);
+void	     conn_reuse(struct conn *, int);
+void	     conn_stop_keeping(void);
+void	     conn_encode_records(struct buf *, int, const char *, size_t);
 
 #endif

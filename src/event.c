@@ -12,7 +12,7 @@
 struct event *
 event_list_push(struct event_list *l)
 {
-	struct event	*e;
+	struct event *e;
 
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 16;
@@ -28,7 +28,7 @@ event_list_push(struct event_list *l)
 void
 event_list_clear(struct event_list *l)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < l->n; i++) {
 		free(l->v[i].type);
@@ -52,8 +52,8 @@ event_visible(const struct event *e, const char *room, int64_t sid)
 	if (strcmp(e->type, "join") == 0 || strcmp(e->type, "leave") == 0)
 		return 1;
 	if (e->to != NULL)
-		return sid != 0 && (e->sender_session == sid ||
-		    e->recipient_session == sid);
+		return sid != 0 &&
+		    (e->sender_session == sid || e->recipient_session == sid);
 	if (strcmp(e->type, "message") != 0 && strcmp(e->type, "image") != 0)
 		return 0;
 	return e->room != NULL && strcmp(e->room, room) == 0;
@@ -104,10 +104,10 @@ event_json(struct buf *b, const struct event *e)
 
 /* Append the events [from, from + n) of l as a JSON array. */
 void
-event_list_json(struct buf *b, const struct event_list *l, size_t from,
-    size_t n)
+event_list_json(
+    struct buf *b, const struct event_list *l, size_t from, size_t n)
 {
-	size_t	i;
+	size_t i;
 
 	buf_addc(b, '[');
 	for (i = from; i < from + n && i < l->n; i++) {

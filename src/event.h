@@ -15,31 +15,30 @@
 #include "buf.h"
 
 struct event {
-	int64_t		 id;
-	int64_t		 ts;
-	char		*type;
-	char		*room;		/* NULL if none */
-	char		*from;
-	char		*to;		/* NULL unless private */
-	char		*text;		/* NULL if none; may hold NULs */
-	size_t		 text_len;
-	int64_t		 image;		/* 0 if none */
-	int64_t		 online;	/* -1 if none (join and leave have it) */
-	int64_t		 sender_session;	/* 0 if none */
-	int64_t		 recipient_session;
+	int64_t id;
+	int64_t ts;
+	char   *type;
+	char   *room; /* NULL if none */
+	char   *from;
+	char   *to;   /* NULL unless private */
+	char   *text; /* NULL if none; may hold NULs */
+	size_t	text_len;
+	int64_t image;		/* 0 if none */
+	int64_t online;		/* -1 if none (join and leave have it) */
+	int64_t sender_session; /* 0 if none */
+	int64_t recipient_session;
 };
 
 struct event_list {
-	struct event	*v;
-	size_t		 n;
-	size_t		 cap;
+	struct event *v;
+	size_t	      n;
+	size_t	      cap;
 };
 
-struct event	*event_list_push(struct event_list *);
-void		 event_list_clear(struct event_list *);
-int		 event_visible(const struct event *, const char *, int64_t);
-void		 event_json(struct buf *, const struct event *);
-void		 event_list_json(struct buf *, const struct event_list *,
-		    size_t, size_t);
+struct event *event_list_push(struct event_list *);
+void	      event_list_clear(struct event_list *);
+int	      event_visible(const struct event *, const char *, int64_t);
+void	      event_json(struct buf *, const struct event *);
+void event_list_json(struct buf *, const struct event_list *, size_t, size_t);
 
 #endif

@@ -25,18 +25,18 @@
 #include "router.h"
 #include "xmalloc.h"
 
-#define ACCEPT_BATCH	64		/* then let the loop serve others */
-#define DRAIN_LIMIT	(16 << 20)	/* bytes of an oversized body read */
-#define READ_TIMEOUT_S	2		/* a blocking read waits this long */
+#define ACCEPT_BATCH 64	       /* then let the loop serve others */
+#define DRAIN_LIMIT (16 << 20) /* bytes of an oversized body read */
+#define READ_TIMEOUT_S 2       /* a blocking read waits this long */
 
-static struct app	*app;
-static struct loop_io	 listen_io = { -1, NULL, 0 };
+static struct app    *app;
+static struct loop_io listen_io = { -1, NULL, 0 };
 
 /* Is something already listening on path? */
 static int
 socket_in_use(const struct sockaddr_un *sa)
 {
-	int	fd, used;
+	int fd, used;
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -50,7 +50,7 @@ socket_in_use(const struct sockaddr_un *sa)
 static int
 socket_permissions(const struct conf *conf)
 {
-	struct group	*gr;
+	struct group *gr;
 
 	if (conf->socket_group != NULL) {
 		if ((gr = getgrnam(conf->socket_group)) == NULL) {
@@ -58,8 +58,8 @@ socket_permissions(const struct conf *conf)
 			return -1;
 		}
 		if (chown(conf->socket_path, (uid_t)-1, gr->gr_gid) == -1) {
-			log_error("chown %s: %s", conf->socket_path,
-			    strerror(errno));
+			log_error(
+			    "chown %s: %s", conf->socket_path, strerror(errno));
 			return -1;
 		}
 	}
@@ -77,9 +77,9 @@ socket_permissions(const struct conf *conf)
 int
 fcgi_listen(const struct conf *conf)
 {
-	struct sockaddr_un	sa;
-	mode_t			old_mask;
-	int			fd, rc;
+	struct sockaddr_un sa;
+	mode_t		   old_mask;
+	int		   fd, rc;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sun_family = AF_UNIX;
@@ -89,8 +89,8 @@ fcgi_listen(const struct conf *conf)
 	}
 	memcpy(sa.sun_path, conf->socket_path, strlen(conf->socket_path));
 	if (socket_in_use(&sa)) {
-		log_error("%s: another server is listening there",
-		    conf->socket_path);
+		log_error(
+		    "%s: another server is listening there", conf->socket_path);
 		return -1;
 	}
 	unlink(conf->socket_path);
@@ -103,8 +103,8 @@ fcgi_listen(const struct conf *conf)
 	rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
 	umask(old_mask);
 	if (rc == -1 || listen(fd, 4096) == -1) {
-		log_error("listen on %s: %s", conf->socket_path,
-		    strerror(errno));
+		log_error(
+		    "listen on %s: %s", conf->socket_path, strerror(errno));
 		goto close_fd;
 	}
 	if (socket_permissions(conf) == -1)
@@ -119,7 +119,7 @@ close_fd:
 static const char *
 param(struct request *r, FCGX_Request *fr, const char *name)
 {
-	const char	*v = FCGX_GetParam(name, fr->envp);
+	const char *v = FCGX_GetParam(name, fr->envp);
 
 	return v ? pool_strndup(r->pool, v, strlen(v)) : NULL;
 }
@@ -134,10 +134,10 @@ param(struct request *r, FCGX_Request *fr, const char *name)
 static int
 read_body(struct request *r, FCGX_Request *fr, size_t max)
 {
-	struct buf	body;
-	char		chunk[8192];
-	size_t		total = 0;
-	int		n;
+	struct buf body;
+	char	   chunk[8192];
+	size_t	   total = 0;
+	int	   n;
 
 	buf_init(&body);
 	while ((n = FCGX_GetStr(chunk, sizeof chunk, fr->in)) > 0) {
@@ -149,8 +149,8 @@ read_body(struct request *r, FCGX_Request *fr, size_t max)
 		if (total > DRAIN_LIMIT)
 			break;
 	}
-	r->body.p = body.len ? pool_strndup(r->pool, body.data, body.len) :
-	    NULL;
+	r->body.p =
+	    body.len ? pool_strndup(r->pool, body.data, body.len) : NULL;
 	r->body.len = body.len;
 	buf_free(&body);
 	if (n == 0 && FCGX_GetError(fr->in) == 0)
@@ -165,8 +165,8 @@ read_body(struct request *r, FCGX_Request *fr, size_t max)
 static int
 fill_request(struct conn *c, FCGX_Request *fr)
 {
-	struct request	*r = &c->req;
-	int		 rc;
+	struct request *r = &c->req;
+	int		rc;
 
 	r->method = param(r, fr, "REQUEST_METHOD");
 	r->path = param(r, fr, "DOCUMENT_URI");
@@ -196,7 +196,7 @@ fill_request(struct conn *c, FCGX_Request *fr)
 static void
 dispatch(struct conn *c, FCGX_Request *fr)
 {
-	int	whole = fill_request(c, fr) == 0;
+	int whole = fill_request(c, fr) == 0;
 
 	free(fr);
 	if (whole)
@@ -217,7 +217,7 @@ dispatch(struct conn *c, FCGX_Request *fr)
 static FCGX_Request *
 read_request(int fd)
 {
-	FCGX_Request	*fr;
+	FCGX_Request *fr;
 
 	fr = xcalloc(1, sizeof *fr);
 	FCGX_InitRequest(fr, -1, FCGI_FAIL_ACCEPT_ON_INTR);
@@ -234,7 +234,7 @@ read_request(int fd)
 static void
 on_next_request(struct conn *c)
 {
-	FCGX_Request	*fr;
+	FCGX_Request *fr;
 
 	if ((fr = read_request(c->io.fd)) == NULL) {
 		conn_lost(c);
@@ -255,9 +255,9 @@ on_next_request(struct conn *c)
 static void
 on_listen(struct loop_io *io, uint32_t events)
 {
-	static const struct timeval	timeout = { READ_TIMEOUT_S, 0 };
-	FCGX_Request			*fr;
-	int				 i, fd;
+	static const struct timeval timeout = { READ_TIMEOUT_S, 0 };
+	FCGX_Request		   *fr;
+	int			    i, fd;
 
 	for (i = 0; i < ACCEPT_BATCH; i++) {
 		fd = accept4(io->fd, NULL, NULL, SOCK_CLOEXEC);
@@ -270,13 +270,13 @@ on_listen(struct loop_io *io, uint32_t events)
 			continue;
 		}
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout,
-		    sizeof timeout) == -1) {
+			sizeof timeout) == -1) {
 			log_warn("SO_RCVTIMEO: %s", strerror(errno));
 			close(fd);
 			continue;
 		}
 		if ((fr = read_request(fd)) == NULL)
-			continue;	/* libfcgi closed it */
+			continue; /* libfcgi closed it */
 		dispatch(conn_new(fd, fr->requestId), fr);
 	}
 }

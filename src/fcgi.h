@@ -14,8 +14,8 @@
 #include "app.h"
 #include "conf.h"
 
-int	fcgi_listen(const struct conf *);
-void	fcgi_start(struct app *, int);
-void	fcgi_stop(void);
+int  fcgi_listen(const struct conf *);
+void fcgi_start(struct app *, int);
+void fcgi_stop(void);
 
 #endif

@@ -16,7 +16,7 @@
 #include "reply.h"
 #include "session.h"
 
-#define IMAGE_PREFIX	"/api/image/"
+#define IMAGE_PREFIX "/api/image/"
 
 /*
  * The id at the end of the path: 1 to 18 digits, no sign, no leading
@@ -25,9 +25,9 @@
 static int64_t
 image_id(const char *path)
 {
-	const char	*s = path + sizeof IMAGE_PREFIX - 1;
-	int64_t		 v = 0;
-	size_t		 n;
+	const char *s = path + sizeof IMAGE_PREFIX - 1;
+	int64_t	    v = 0;
+	size_t	    n;
 
 	if (s[0] == '0')
 		return 0;
@@ -42,10 +42,10 @@ image_id(const char *path)
 void
 h_image_get(struct app *app, struct conn *c)
 {
-	struct store_session	s;
-	struct store_image	img;
-	enum store_result	r;
-	int64_t			id;
+	struct store_session s;
+	struct store_image   img;
+	enum store_result    r;
+	int64_t		     id;
 
 	if (session_require(app, c, &s) == -1)
 		return;
@@ -57,8 +57,8 @@ h_image_get(struct app *app, struct conn *c)
 	if (r == STORE_NOT_FOUND)
 		reply_error(c, API_NOT_FOUND, "No such image.", NULL);
 	else if (r != STORE_OK)
-		reply_error(c, API_UNAVAILABLE, "The store is unavailable.",
-		    NULL);
+		reply_error(
+		    c, API_UNAVAILABLE, "The store is unavailable.", NULL);
 	else
 		reply_image(c, img.type, img.data, img.len);
 	free(img.data);

@@ -17,16 +17,16 @@
 #include "waiter.h"
 #include "watch.h"
 
-#define HISTORY_DEFAULT	50
-#define HISTORY_MAX	200
+#define HISTORY_DEFAULT 50
+#define HISTORY_MAX 200
 
 /* Answer a poll: {"cursor": C, "events": [...]}. */
 static void
-poll_answer(struct conn *c, const struct event *const *v, size_t n,
-    int64_t cursor)
+poll_answer(
+    struct conn *c, const struct event *const *v, size_t n, int64_t cursor)
 {
-	struct buf	body;
-	size_t		i;
+	struct buf body;
+	size_t	   i;
 
 	buf_init(&body);
 	buf_addc(&body, '{');
@@ -52,8 +52,8 @@ poll_answer(struct conn *c, const struct event *const *v, size_t n,
 static const char *
 room_arg(struct conn *c)
 {
-	const struct str	*room;
-	const char		*why;
+	const struct str *room;
+	const char	 *why;
 
 	if ((room = request_arg(&c->req, "room")) == NULL)
 		return "lobby";
@@ -72,7 +72,7 @@ static int
 int_arg(struct conn *c, const char *name, long long min, long long max,
     long long *out, const char *why)
 {
-	const struct str	*s;
+	const struct str *s;
 
 	if ((s = request_arg(&c->req, name)) == NULL)
 		return 0;
@@ -87,26 +87,26 @@ int_arg(struct conn *c, const char *name, long long min, long long max,
 void
 h_poll(struct app *app, struct conn *c)
 {
-	struct store_session	 s;
-	struct event_list	 events = { NULL, 0, 0 };
-	const struct event	**v;
-	const char		*room;
-	long long		 since = -1, timeout = app->conf->poll_timeout;
-	int64_t			 cursor;
-	size_t			 i;
-	int			 may_wait;
+	struct store_session s;
+	struct event_list    events = { NULL, 0, 0 };
+	const struct event **v;
+	const char	    *room;
+	long long	     since = -1, timeout = app->conf->poll_timeout;
+	int64_t		     cursor;
+	size_t		     i;
+	int		     may_wait;
 
 	if (session_require(app, c, &s) == -1)
 		return;
 	if (request_arg(&c->req, "since") == NULL) {
-		reply_error(c, API_BAD_REQUEST, "since is required (0 at first).",
-		    NULL);
+		reply_error(c, API_BAD_REQUEST,
+		    "since is required (0 at first).", NULL);
 		return;
 	}
 	if (int_arg(c, "since", 0, INT64_MAX, &since,
-	    "since must be a cursor: a whole number, 0 or more.") == -1 ||
+		"since must be a cursor: a whole number, 0 or more.") == -1 ||
 	    int_arg(c, "timeout", 0, WAITER_MAX_TIMEOUT, &timeout,
-	    "timeout must be 0 to 60 seconds.") == -1 ||
+		"timeout must be 0 to 60 seconds.") == -1 ||
 	    (room = room_arg(c)) == NULL)
 		return;
 	if (timeout > app->conf->poll_max)
@@ -123,9 +123,9 @@ h_poll(struct app *app, struct conn *c)
 		return;
 	}
 	if (store_poll(app->store, since, room, s.id, WAITER_MAX_EVENTS,
-	    &events, &cursor) != STORE_OK) {
-		reply_error(c, API_UNAVAILABLE, "The store is unavailable.",
-		    NULL);
+		&events, &cursor) != STORE_OK) {
+		reply_error(
+		    c, API_UNAVAILABLE, "The store is unavailable.", NULL);
 		return;
 	}
 	if (events.n == 0 && may_wait) {
@@ -147,24 +147,24 @@ h_poll(struct app *app, struct conn *c)
 void
 h_history(struct app *app, struct conn *c)
 {
-	struct store_session	 s;
-	struct event_list	 events = { NULL, 0, 0 };
-	struct buf		 body;
-	const char		*room;
-	long long		 before = INT64_MAX, limit = HISTORY_DEFAULT;
+	struct store_session s;
+	struct event_list    events = { NULL, 0, 0 };
+	struct buf	     body;
+	const char	    *room;
+	long long	     before = INT64_MAX, limit = HISTORY_DEFAULT;
 
 	if (session_require(app, c, &s) == -1)
 		return;
 	if ((room = room_arg(c)) == NULL ||
 	    int_arg(c, "before", 0, INT64_MAX, &before,
-	    "before must be an event id.") == -1 ||
+		"before must be an event id.") == -1 ||
 	    int_arg(c, "limit", 1, HISTORY_MAX, &limit,
-	    "limit must be 1 to 200.") == -1)
+		"limit must be 1 to 200.") == -1)
 		return;
 	if (store_history(app->store, room, s.id, before, (int)limit,
-	    &events) != STORE_OK) {
-		reply_error(c, API_UNAVAILABLE, "The store is unavailable.",
-		    NULL);
+		&events) != STORE_OK) {
+		reply_error(
+		    c, API_UNAVAILABLE, "The store is unavailable.", NULL);
 		return;
 	}
 	buf_init(&body);

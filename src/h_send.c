@@ -24,14 +24,14 @@
 
 /* A checked send waiting for the batch's commit. */
 struct pending_send {
-	struct store_send	 m;		/* first: the batch is of these */
-	struct conn		*conn;
+	struct store_send m; /* first: the batch is of these */
+	struct conn	 *conn;
 };
 
-static struct store_send	**queue;	/* of struct pending_send */
-static size_t			  queued, queue_cap;
-static struct loop_post		  flush_post;
-static struct app		 *send_app;
+static struct store_send **queue; /* of struct pending_send */
+static size_t		   queued, queue_cap;
+static struct loop_post	   flush_post;
+static struct app	  *send_app;
 
 /*
  * Check where the send goes (room, or to) and its client_id into m; 0 if
@@ -39,12 +39,12 @@ static struct app		 *send_app;
  * people in *why.
  */
 static int
-send_read_target(struct conn *c, struct store_send *m, enum api_error *err,
-    const char **why)
+send_read_target(
+    struct conn *c, struct store_send *m, enum api_error *err, const char **why)
 {
-	const struct str	*room, *to, *cid;
-	struct pool		*pool = c->req.pool;
-	struct buf		 key;
+	const struct str *room, *to, *cid;
+	struct pool	 *pool = c->req.pool;
+	struct buf	  key;
 
 	m->room = "lobby";
 	if ((room = request_arg(&c->req, "room")) != NULL) {
@@ -83,7 +83,7 @@ static int
 send_read_form(struct app *app, struct conn *c, struct store_send *m,
     enum api_error *err, const char **why)
 {
-	const struct str	*text;
+	const struct str *text;
 
 	text = request_arg(&c->req, "text");
 	if (text == NULL) {
@@ -108,7 +108,7 @@ static int
 image_read_form(struct app *app, struct conn *c, struct store_send *m,
     enum api_error *err, const char **why)
 {
-	const struct request	*r = &c->req;
+	const struct request *r = &c->req;
 
 	if (r->file == NULL) {
 		*why = "Choose an image: the form needs a part named file.";
@@ -121,7 +121,7 @@ image_read_form(struct app *app, struct conn *c, struct store_send *m,
 		return -1;
 	}
 	if ((*why = validate_image((const unsigned char *)r->file, r->file_len,
-	    &m->image_type)) != NULL) {
+		 &m->image_type)) != NULL) {
 		*err = API_BAD_IMAGE;
 		return -1;
 	}
@@ -134,8 +134,8 @@ image_read_form(struct app *app, struct conn *c, struct store_send *m,
 static void
 send_answer(struct conn *c, const struct store_send *m)
 {
-	struct buf	body;
-	char		header[64];
+	struct buf body;
+	char	   header[64];
 
 	switch (m->result) {
 	case STORE_OK:
@@ -160,16 +160,16 @@ send_answer(struct conn *c, const struct store_send *m)
 		    "Too many messages: wait a little.", header);
 		break;
 	case STORE_NOT_FOUND:
-		reply_error(c, API_NO_SUCH_USER, "Nobody online has that nick.",
-		    NULL);
+		reply_error(
+		    c, API_NO_SUCH_USER, "Nobody online has that nick.", NULL);
 		break;
 	case STORE_ENDED:
 		reply_error(c, API_NO_SESSION,
 		    "The session has ended: log in again.", NULL);
 		break;
 	default:
-		reply_error(c, API_UNAVAILABLE, "The store is unavailable.",
-		    NULL);
+		reply_error(
+		    c, API_UNAVAILABLE, "The store is unavailable.", NULL);
 	}
 }
 
@@ -177,16 +177,16 @@ send_answer(struct conn *c, const struct store_send *m)
 static void
 flush_sends(struct loop_post *p)
 {
-	struct pending_send	*ps;
-	size_t			 i, n = queued;
-	int			 wrote = 0;
+	struct pending_send *ps;
+	size_t		     i, n = queued;
+	int		     wrote = 0;
 
 	store_send_batch(send_app->store, queue, n);
 	queued = 0;
 	for (i = 0; i < n; i++) {
 		ps = (struct pending_send *)queue[i];
 		wrote |= ps->m.result == STORE_OK;
-		send_answer(ps->conn, &ps->m);	/* frees ps with the pool */
+		send_answer(ps->conn, &ps->m); /* frees ps with the pool */
 	}
 	if (wrote)
 		watch_wrote();
@@ -224,10 +224,10 @@ typedef int (*form_reader)(struct app *, struct conn *, struct store_send *,
 static void
 take_send(struct app *app, struct conn *c, form_reader read_form)
 {
-	struct store_session	 s;
-	struct pending_send	*ps;
-	enum api_error		 err;
-	const char		*why = NULL;
+	struct store_session s;
+	struct pending_send *ps;
+	enum api_error	     err;
+	const char	    *why = NULL;
 
 	if (session_require_csrf(app, c, &s, SESSION_CACHED) == -1)
 		return;

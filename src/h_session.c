@@ -16,7 +16,7 @@ static void
 users_json(struct buf *b, const struct store_users *u, int64_t now)
 {
 	size_t	i;
-	int64_t	idle;
+	int64_t idle;
 
 	json_key(b, "users");
 	buf_addc(b, '[');
@@ -64,14 +64,14 @@ login_json(struct buf *b, const char *nick, const struct session_tokens *t,
 void
 h_login(struct app *app, struct conn *c)
 {
-	const struct str	*nick;
-	const char		*why;
-	struct session_tokens	 t;
-	struct store_users	 users;
-	struct buf		 key, body, cookie;
-	enum store_result	 r;
-	int64_t			 sid, cursor, now = loop_wall_ms();
-	char			*nick_z;
+	const struct str     *nick;
+	const char	     *why;
+	struct session_tokens t;
+	struct store_users    users;
+	struct buf	      key, body, cookie;
+	enum store_result     r;
+	int64_t		      sid, cursor, now = loop_wall_ms();
+	char		     *nick_z;
 
 	nick = request_arg(&c->req, "nick");
 	if (nick == NULL) {
@@ -89,16 +89,16 @@ h_login(struct app *app, struct conn *c)
 	nick_z = pool_strndup(c->req.pool, nick->p, nick->len);
 	buf_init(&key);
 	validate_fold_nick(nick->p, nick->len, &key);
-	r = store_login(app->store, nick_z, key.data, t.hash, t.csrf, now,
-	    &sid, &cursor);
+	r = store_login(
+	    app->store, nick_z, key.data, t.hash, t.csrf, now, &sid, &cursor);
 	buf_free(&key);
 	if (r == STORE_CONFLICT) {
 		reply_error(c, API_NICK_TAKEN, "That nick is taken.", NULL);
 		return;
 	}
 	if (r != STORE_OK || store_users(app->store, &users) != STORE_OK) {
-		reply_error(c, API_UNAVAILABLE, "The store is unavailable.",
-		    NULL);
+		reply_error(
+		    c, API_UNAVAILABLE, "The store is unavailable.", NULL);
 		if (r == STORE_OK)
 			watch_wrote();
 		return;
@@ -106,8 +106,10 @@ h_login(struct app *app, struct conn *c)
 	buf_init(&body);
 	buf_init(&cookie);
 	login_json(&body, nick_z, &t, cursor, &users, now);
-	buf_printf(&cookie, "Set-Cookie: chat_session=%s; Path=/; HttpOnly; "
-	    "SameSite=Strict\r\n", t.token);
+	buf_printf(&cookie,
+	    "Set-Cookie: chat_session=%s; Path=/; HttpOnly; "
+	    "SameSite=Strict\r\n",
+	    t.token);
 	reply_json(c, &body, cookie.data);
 	buf_free(&body);
 	buf_free(&cookie);
@@ -119,19 +121,20 @@ h_login(struct app *app, struct conn *c)
 void
 h_logout(struct app *app, struct conn *c)
 {
-	struct store_session	s;
-	struct buf		body;
+	struct store_session s;
+	struct buf	     body;
 
 	if (session_require_csrf(app, c, &s, SESSION_STORE) == -1)
 		return;
 	if (store_logout(app->store, s.id, loop_wall_ms()) != STORE_OK) {
-		reply_error(c, API_UNAVAILABLE, "The store is unavailable.",
-		    NULL);
+		reply_error(
+		    c, API_UNAVAILABLE, "The store is unavailable.", NULL);
 		return;
 	}
 	buf_init(&body);
 	buf_adds(&body, "{\"ok\":true}");
-	reply_json(c, &body, "Set-Cookie: chat_session=; Path=/; Max-Age=0; "
+	reply_json(c, &body,
+	    "Set-Cookie: chat_session=; Path=/; Max-Age=0; "
 	    "HttpOnly; SameSite=Strict\r\n");
 	buf_free(&body);
 	watch_wrote();
@@ -141,15 +144,15 @@ h_logout(struct app *app, struct conn *c)
 void
 h_users(struct app *app, struct conn *c)
 {
-	struct store_session	s;
-	struct store_users	users;
-	struct buf		body;
+	struct store_session s;
+	struct store_users   users;
+	struct buf	     body;
 
 	if (session_require(app, c, &s) == -1)
 		return;
 	if (store_users(app->store, &users) != STORE_OK) {
-		reply_error(c, API_UNAVAILABLE, "The store is unavailable.",
-		    NULL);
+		reply_error(
+		    c, API_UNAVAILABLE, "The store is unavailable.", NULL);
 		return;
 	}
 	buf_init(&body);

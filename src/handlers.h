@@ -14,13 +14,13 @@
 #include "app.h"
 #include "conn.h"
 
-void	h_login(struct app *, struct conn *);
-void	h_logout(struct app *, struct conn *);
-void	h_users(struct app *, struct conn *);
-void	h_send(struct app *, struct conn *);
-void	h_image(struct app *, struct conn *);
-void	h_image_get(struct app *, struct conn *);
-void	h_poll(struct app *, struct conn *);
-void	h_history(struct app *, struct conn *);
+void h_login(struct app *, struct conn *);
+void h_logout(struct app *, struct conn *);
+void h_users(struct app *, struct conn *);
+void h_send(struct app *, struct conn *);
+void h_image(struct app *, struct conn *);
+void h_image_get(struct app *, struct conn *);
+void h_poll(struct app *, struct conn *);
+void h_history(struct app *, struct conn *);
 
 #endif

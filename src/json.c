@@ -11,8 +11,8 @@
 static void
 json_u_escape(struct buf *b, uint32_t cp)
 {
-	static const char	hex[] = "0123456789abcdef";
-	char			e[6] = { '\\', 'u', 0, 0, 0, 0 };
+	static const char hex[] = "0123456789abcdef";
+	char		  e[6] = { '\\', 'u', 0, 0, 0, 0 };
 
 	e[2] = hex[(cp >> 12) & 0xf];
 	e[3] = hex[(cp >> 8) & 0xf];
@@ -25,9 +25,9 @@ json_u_escape(struct buf *b, uint32_t cp)
 void
 json_string(struct buf *b, const char *s, size_t len)
 {
-	size_t		i = 0, start;
-	uint32_t	cp;
-	int		n;
+	size_t	 i = 0, start;
+	uint32_t cp;
+	int	 n;
 
 	buf_reserve(b, len + 2);
 	buf_addc(b, '"');
@@ -52,11 +52,11 @@ json_string(struct buf *b, const char *s, size_t len)
 		}
 		i += (size_t)n;
 		switch (cp) {
-		case '"':	buf_add(b, "\\\"", 2); break;
-		case '\\':	buf_add(b, "\\\\", 2); break;
-		case '\n':	buf_add(b, "\\n", 2); break;
-		case '\r':	buf_add(b, "\\r", 2); break;
-		case '\t':	buf_add(b, "\\t", 2); break;
+		case '"': buf_add(b, "\\\"", 2); break;
+		case '\\': buf_add(b, "\\\\", 2); break;
+		case '\n': buf_add(b, "\\n", 2); break;
+		case '\r': buf_add(b, "\\r", 2); break;
+		case '\t': buf_add(b, "\\t", 2); break;
 		default:
 			if (cp < 0x20 || cp == '<' || cp == '>' || cp == '&' ||
 			    cp == 0x2028 || cp == 0x2029)

@@ -15,9 +15,9 @@
 
 #include "buf.h"
 
-void	json_string(struct buf *, const char *, size_t);
-void	json_cstring(struct buf *, const char *);
-void	json_int(struct buf *, int64_t);
-void	json_key(struct buf *, const char *);
+void json_string(struct buf *, const char *, size_t);
+void json_cstring(struct buf *, const char *);
+void json_int(struct buf *, int64_t);
+void json_key(struct buf *, const char *);
 
 #endif

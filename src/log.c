@@ -9,14 +9,14 @@
 
 #include "log.h"
 
-static enum log_level	log_level = LOG_INFO;
-static const char	*log_names[] = { "error", "warn", "info", "debug" };
+static enum log_level log_level = LOG_INFO;
+static const char    *log_names[] = { "error", "warn", "info", "debug" };
 
 /* Parse a level name; 0 on success, -1 if the name is unknown. */
 int
 log_parse_level(const char *name, enum log_level *level)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < sizeof log_names / sizeof log_names[0]; i++) {
 		if (strcmp(name, log_names[i]) == 0) {
@@ -43,10 +43,10 @@ log_enabled(enum log_level level)
 void
 log_msg(enum log_level level, const char *fmt, ...)
 {
-	char		 line[1024], stamp[32];
-	struct tm	 tm;
-	time_t		 now;
-	va_list		 ap;
+	char	  line[1024], stamp[32];
+	struct tm tm;
+	time_t	  now;
+	va_list	  ap;
 
 	if (!log_enabled(level))
 		return;

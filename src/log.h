@@ -7,22 +7,17 @@
 #ifndef CHATD_LOG_H
 #define CHATD_LOG_H
 
-enum log_level {
-	LOG_ERROR = 0,
-	LOG_WARN,
-	LOG_INFO,
-	LOG_DEBUG
-};
+enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
-int	 log_parse_level(const char *, enum log_level *);
-void	 log_set_level(enum log_level);
-int	 log_enabled(enum log_level);
-void	 log_msg(enum log_level, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
+int  log_parse_level(const char *, enum log_level *);
+void log_set_level(enum log_level);
+int  log_enabled(enum log_level);
+void log_msg(enum log_level, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
 
-#define log_error(...)	log_msg(LOG_ERROR, __VA_ARGS__)
-#define log_warn(...)	log_msg(LOG_WARN, __VA_ARGS__)
-#define log_info(...)	log_msg(LOG_INFO, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(fmt, ...) \
 	log_msg(LOG_DEBUG, "%s: " fmt, __func__, ##__VA_ARGS__)
 

@@ -10,11 +10,11 @@
 #include "log.h"
 #include "loop.h"
 
-#define LOOP_MAX_EVENTS	256
+#define LOOP_MAX_EVENTS 256
 
-static int			 epoll_fd = -1;
-static struct loop_timer	*timers;
-static struct loop_post		*posts;
+static int		  epoll_fd = -1;
+static struct loop_timer *timers;
+static struct loop_post	 *posts;
 
 int
 loop_init(void)
@@ -27,7 +27,7 @@ loop_init(void)
 int64_t
 loop_now(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -37,7 +37,7 @@ loop_now(void)
 int64_t
 loop_wall_ms(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -50,8 +50,8 @@ loop_wall_ms(void)
 void
 loop_io_set(struct loop_io *io, uint32_t events)
 {
-	struct epoll_event	ev;
-	int			op;
+	struct epoll_event ev;
+	int		   op;
 
 	if (events == io->events)
 		return;
@@ -97,7 +97,7 @@ loop_post(struct loop_post *p, loop_post_fn fn)
 static void
 run_posts(void)
 {
-	struct loop_post	*p;
+	struct loop_post *p;
 
 	while ((p = posts) != NULL) {
 		posts = p->next;
@@ -117,7 +117,7 @@ loop_timer_init(struct loop_timer *t, loop_timer_fn fn)
 static void
 timer_unlink(struct loop_timer *t)
 {
-	struct loop_timer	**pp;
+	struct loop_timer **pp;
 
 	for (pp = &timers; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == t) {
@@ -152,9 +152,9 @@ loop_timer_cancel(struct loop_timer *t)
 static int
 run_timers(void)
 {
-	struct loop_timer	*t;
-	int64_t			 now, next;
-	int			 fired;
+	struct loop_timer *t;
+	int64_t		   now, next;
+	int		   fired;
 
 	do {
 		fired = 0;
@@ -164,7 +164,7 @@ run_timers(void)
 				loop_timer_cancel(t);
 				t->fn(t);
 				fired = 1;
-				break;	/* the list may have changed */
+				break; /* the list may have changed */
 			}
 		}
 	} while (fired);
@@ -183,9 +183,9 @@ run_timers(void)
 int
 loop_run_once(int max_wait)
 {
-	struct epoll_event	 events[LOOP_MAX_EVENTS];
-	struct loop_io		*io;
-	int			 n, i, wait;
+	struct epoll_event events[LOOP_MAX_EVENTS];
+	struct loop_io	  *io;
+	int		   n, i, wait;
 
 	wait = run_timers();
 	if (max_wait >= 0 && (wait < 0 || wait > max_wait))

@@ -17,18 +17,18 @@ struct loop_io;
 typedef void (*loop_io_fn)(struct loop_io *, uint32_t events);
 
 struct loop_io {
-	int		 fd;
-	loop_io_fn	 fn;
-	uint32_t	 events;	/* registered with epoll, 0 if none */
+	int	   fd;
+	loop_io_fn fn;
+	uint32_t   events; /* registered with epoll, 0 if none */
 };
 
 struct loop_timer;
 typedef void (*loop_timer_fn)(struct loop_timer *);
 
 struct loop_timer {
-	int64_t			 when;	/* loop_now() ms, or -1 when unset */
-	loop_timer_fn		 fn;
-	struct loop_timer	*next;
+	int64_t		   when; /* loop_now() ms, or -1 when unset */
+	loop_timer_fn	   fn;
+	struct loop_timer *next;
 };
 
 /*
@@ -40,20 +40,20 @@ struct loop_post;
 typedef void (*loop_post_fn)(struct loop_post *);
 
 struct loop_post {
-	loop_post_fn		 fn;
-	int			 posted;
-	struct loop_post	*next;
+	loop_post_fn	  fn;
+	int		  posted;
+	struct loop_post *next;
 };
 
-int	 loop_init(void);
-void	 loop_post(struct loop_post *, loop_post_fn);
-void	 loop_io_set(struct loop_io *, uint32_t);
-void	 loop_io_closing(struct loop_io *);
-void	 loop_timer_init(struct loop_timer *, loop_timer_fn);
-void	 loop_timer_at(struct loop_timer *, int64_t);
-void	 loop_timer_cancel(struct loop_timer *);
-int	 loop_run_once(int);
-int64_t	 loop_now(void);
-int64_t	 loop_wall_ms(void);
+int	loop_init(void);
+void	loop_post(struct loop_post *, loop_post_fn);
+void	loop_io_set(struct loop_io *, uint32_t);
+void	loop_io_closing(struct loop_io *);
+void	loop_timer_init(struct loop_timer *, loop_timer_fn);
+void	loop_timer_at(struct loop_timer *, int64_t);
+void	loop_timer_cancel(struct loop_timer *);
+int	loop_run_once(int);
+int64_t loop_now(void);
+int64_t loop_wall_ms(void);
 
 #endif

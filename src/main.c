@@ -41,11 +41,11 @@
 #include "waiter.h"
 #include "watch.h"
 
-#define STOP_GRACE_MS	5000	/* to finish writing answers at exit */
+#define STOP_GRACE_MS 5000 /* to finish writing answers at exit */
 
-static struct app	 app;
-static struct loop_io	 signal_io = { -1, NULL, 0 };
-static int64_t		 stop_deadline = -1;
+static struct app     app;
+static struct loop_io signal_io = { -1, NULL, 0 };
+static int64_t	      stop_deadline = -1;
 
 /* Block the signals we handle, so they queue for signalfd (or sigwait). */
 static void
@@ -80,7 +80,7 @@ worker_stop(void)
 static void
 on_signal(struct loop_io *io, uint32_t events)
 {
-	struct signalfd_siginfo	si;
+	struct signalfd_siginfo si;
 
 	while (read(io->fd, &si, sizeof si) == sizeof si) {
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
@@ -92,7 +92,7 @@ on_signal(struct loop_io *io, uint32_t events)
 static int
 worker_run(const struct conf *conf, int listen_fd)
 {
-	sigset_t	set;
+	sigset_t set;
 
 	block_signals(&set);
 	if (loop_init() == -1) {
@@ -104,7 +104,7 @@ worker_run(const struct conf *conf, int listen_fd)
 	loop_io_set(&signal_io, EPOLLIN);
 	app.conf = conf;
 	if ((app.store = store_open(conf->db_path, conf->sync_full,
-	    conf->busy_timeout_ms)) == NULL)
+		 conf->busy_timeout_ms)) == NULL)
 		return 1;
 	waiter_init();
 	if (watch_start(&app) == -1) {
@@ -113,8 +113,8 @@ worker_run(const struct conf *conf, int listen_fd)
 	}
 	session_reaper_start(&app);
 	fcgi_start(&app, listen_fd);
-	while (!app.stopping || (conn_busy_count() > 0 &&
-	    loop_now() < stop_deadline)) {
+	while (!app.stopping ||
+	    (conn_busy_count() > 0 && loop_now() < stop_deadline)) {
 		if (loop_run_once(app.stopping ? 100 : -1) == -1) {
 			log_error("epoll_wait: %s", strerror(errno));
 			break;
@@ -129,7 +129,7 @@ worker_run(const struct conf *conf, int listen_fd)
 static pid_t
 spawn_worker(const struct conf *conf, int listen_fd)
 {
-	pid_t	pid;
+	pid_t pid;
 
 	pid = fork();
 	if (pid == 0) {
@@ -151,9 +151,9 @@ spawn_worker(const struct conf *conf, int listen_fd)
 static int
 supervise(const struct conf *conf, int listen_fd)
 {
-	pid_t		*pids, pid;
-	sigset_t	 set;
-	int		 i, sig, status, stopping = 0, alive = 0;
+	pid_t	*pids, pid;
+	sigset_t set;
+	int	 i, sig, status, stopping = 0, alive = 0;
 
 	block_signals(&set);
 	pids = calloc((size_t)conf->workers, sizeof *pids);
@@ -180,10 +180,11 @@ supervise(const struct conf *conf, int listen_fd)
 				if (stopping)
 					break;
 				log_warn("worker %ld died (status %d): "
-				    "restarting it", (long)pid, status);
-				sleep(1);	/* no crash loop at full speed */
-				if ((pids[i] = spawn_worker(conf,
-				    listen_fd)) > 0)
+					 "restarting it",
+				    (long)pid, status);
+				sleep(1); /* no crash loop at full speed */
+				if ((pids[i] = spawn_worker(conf, listen_fd)) >
+				    0)
 					alive++;
 			}
 		}
@@ -196,7 +197,7 @@ supervise(const struct conf *conf, int listen_fd)
 static int
 prepare_store(const struct conf *conf)
 {
-	struct store	*st;
+	struct store *st;
 
 	st = store_open(conf->db_path, conf->sync_full, conf->busy_timeout_ms);
 	if (st == NULL)
@@ -208,17 +209,14 @@ prepare_store(const struct conf *conf)
 int
 main(int argc, char **argv)
 {
-	struct conf	conf;
-	int		listen_fd, rc;
+	struct conf conf;
+	int	    listen_fd, rc;
 
 	conf_defaults(&conf);
 	switch (conf_parse(&conf, argc, argv)) {
-	case CONF_EXIT_OK:
-		return 0;
-	case CONF_EXIT_ERROR:
-		return 2;
-	case CONF_OK:
-		break;
+	case CONF_EXIT_OK: return 0;
+	case CONF_EXIT_ERROR: return 2;
+	case CONF_OK: break;
 	}
 	log_set_level(conf.log_level);
 	/*

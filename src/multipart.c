@@ -7,17 +7,17 @@
 
 #include "multipart.h"
 
-#define BOUNDARY_MAX	70	/* RFC 2046 */
-#define HEADER_LINE_MAX	4096	/* a long file name, percent-encoded */
+#define BOUNDARY_MAX 70	     /* RFC 2046 */
+#define HEADER_LINE_MAX 4096 /* a long file name, percent-encoded */
 #define PART_HEADERS_MAX 8
 
-static const char	form_data[] = "multipart/form-data";
+static const char form_data[] = "multipart/form-data";
 
 /* Is this Content-Type multipart/form-data (with parameters)? */
 int
 request_is_multipart(const char *ct)
 {
-	size_t	n = sizeof form_data - 1;
+	size_t n = sizeof form_data - 1;
 
 	if (ct == NULL || strncasecmp(ct, form_data, n) != 0)
 		return 0;
@@ -29,8 +29,8 @@ static int
 is_bchar(char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z') || (c != '\0' && strchr("'()+_,-./:=? ",
-	    c) != NULL);
+	    (c >= 'A' && c <= 'Z') ||
+	    (c != '\0' && strchr("'()+_,-./:=? ", c) != NULL);
 }
 
 static const char *
@@ -47,11 +47,11 @@ skip_space(const char *s, const char *end)
  * list is malformed.
  */
 static int
-header_param(const char *s, const char *end, const char *name,
-    const char **v, size_t *vlen)
+header_param(const char *s, const char *end, const char *name, const char **v,
+    size_t *vlen)
 {
-	const char	*n, *eq, *val;
-	size_t		 len, nlen = strlen(name);
+	const char *n, *eq, *val;
+	size_t	    len, nlen = strlen(name);
 
 	for (;;) {
 		s = skip_space(s, end);
@@ -85,7 +85,8 @@ header_param(const char *s, const char *end, const char *name,
 				s++;
 			len = (size_t)(s - val);
 		}
-		if ((size_t)(eq - n) == nlen && strncasecmp(n, name, nlen) == 0) {
+		if ((size_t)(eq - n) == nlen &&
+		    strncasecmp(n, name, nlen) == 0) {
 			*v = val;
 			*vlen = len;
 			return 0;
@@ -97,13 +98,14 @@ header_param(const char *s, const char *end, const char *name,
 static int
 get_boundary(const char *ct, char b[BOUNDARY_MAX + 1])
 {
-	const char	*v, *end = ct + strlen(ct);
-	size_t		 len, i;
+	const char *v, *end = ct + strlen(ct);
+	size_t	    len, i;
 
 	if (!request_is_multipart(ct))
 		return -1;
-	if (header_param(ct + sizeof form_data - 1, end, "boundary", &v,
-	    &len) != 0 || len == 0 || len > BOUNDARY_MAX || v[len - 1] == ' ')
+	if (header_param(
+		ct + sizeof form_data - 1, end, "boundary", &v, &len) != 0 ||
+	    len == 0 || len > BOUNDARY_MAX || v[len - 1] == ' ')
 		return -1;
 	for (i = 0; i < len; i++)
 		if (!is_bchar(v[i]))
@@ -119,12 +121,12 @@ get_boundary(const char *ct, char b[BOUNDARY_MAX + 1])
  * what is wrong.
  */
 static const char *
-part_headers(const char **s, const char *end, const char **name,
-    size_t *name_len)
+part_headers(
+    const char **s, const char *end, const char **name, size_t *name_len)
 {
-	const char	*line, *eol, *colon, *v;
-	size_t		 len;
-	int		 lines = 0, seen = 0;
+	const char *line, *eol, *colon, *v;
+	size_t	    len;
+	int	    lines = 0, seen = 0;
 
 	*name = NULL;
 	*name_len = 0;
@@ -138,13 +140,14 @@ part_headers(const char **s, const char *end, const char **name,
 			break;
 		if (eol - line > HEADER_LINE_MAX || ++lines > PART_HEADERS_MAX)
 			return "A part of the form has too many or too long "
-			    "headers.";
+			       "headers.";
 		if (*line == ' ' || *line == '\t' ||
 		    (colon = memchr(line, ':', (size_t)(eol - line))) == NULL)
 			return "A part of the form has a malformed header.";
-		if ((size_t)(colon - line) != sizeof "Content-Disposition" - 1 ||
-		    strncasecmp(line, "Content-Disposition", (size_t)(colon -
-		    line)) != 0)
+		if ((size_t)(colon - line) !=
+			sizeof "Content-Disposition" - 1 ||
+		    strncasecmp(line, "Content-Disposition",
+			(size_t)(colon - line)) != 0)
 			continue;
 		if (seen++)
 			return "A part of the form has two Content-Dispositions.";
@@ -155,7 +158,7 @@ part_headers(const char **s, const char *end, const char **name,
 		v += sizeof "form-data" - 1;
 		if (header_param(v, eol, "name", name, &len) == -1)
 			return "A part of the form has a malformed "
-			    "Content-Disposition.";
+			       "Content-Disposition.";
 		*name_len = len;
 	}
 	if (*name == NULL || *name_len == 0)
@@ -167,7 +170,7 @@ part_headers(const char **s, const char *end, const char **name,
 static int
 taken(const struct multipart *m, const char *name, size_t len)
 {
-	size_t	i;
+	size_t i;
 
 	if (len == 4 && memcmp(name, "file", 4) == 0)
 		return m->file != NULL;
@@ -183,14 +186,14 @@ taken(const struct multipart *m, const char *name, size_t len)
  * (for a bad_request).
  */
 const char *
-multipart_parse(struct pool *pool, const char *ct, const char *body,
-    size_t len, struct multipart *m)
+multipart_parse(struct pool *pool, const char *ct, const char *body, size_t len,
+    struct multipart *m)
 {
-	char		 b[BOUNDARY_MAX + 1], delim[BOUNDARY_MAX + 5];
-	const char	*s = body, *end = body + len, *name, *content, *next;
-	const char	*why;
-	size_t		 dlen, name_len;
-	struct param	*p;
+	char	      b[BOUNDARY_MAX + 1], delim[BOUNDARY_MAX + 5];
+	const char   *s = body, *end = body + len, *name, *content, *next;
+	const char   *why;
+	size_t	      dlen, name_len;
+	struct param *p;
 
 	memset(m, 0, sizeof *m);
 	if (ct == NULL || get_boundary(ct, b) == -1)
@@ -205,7 +208,7 @@ multipart_parse(struct pool *pool, const char *ct, const char *body,
 		return "The form has no boundary line.";
 	for (;;) {
 		if (end - s >= 2 && s[0] == '-' && s[1] == '-')
-			return NULL;		/* the close delimiter */
+			return NULL; /* the close delimiter */
 		s = skip_space(s, end);
 		if (end - s < 2 || s[0] != '\r' || s[1] != '\n')
 			return "The form has a malformed boundary line.";
@@ -227,8 +230,8 @@ multipart_parse(struct pool *pool, const char *ct, const char *body,
 			p = &m->fields.v[m->fields.n++];
 			p->name.p = pool_strndup(pool, name, name_len);
 			p->name.len = name_len;
-			p->value.p = pool_strndup(pool, content,
-			    (size_t)(next - content));
+			p->value.p = pool_strndup(
+			    pool, content, (size_t)(next - content));
 			p->value.len = (size_t)(next - content);
 		}
 		s = next + dlen;

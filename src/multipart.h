@@ -17,13 +17,13 @@
 #include "request.h"
 
 struct multipart {
-	struct params	 fields;	/* every part but "file" */
-	const char	*file;		/* into the body; NULL if none */
-	size_t		 file_len;
+	struct params fields; /* every part but "file" */
+	const char   *file;   /* into the body; NULL if none */
+	size_t	      file_len;
 };
 
-int		 request_is_multipart(const char *);
-const char	*multipart_parse(struct pool *, const char *, const char *,
-		    size_t, struct multipart *);
+int	    request_is_multipart(const char *);
+const char *multipart_parse(
+    struct pool *, const char *, const char *, size_t, struct multipart *);
 
 #endif

@@ -6,26 +6,26 @@
 #include "json.h"
 #include "reply.h"
 
-#define FRAME_MIN	600	/* bytes of a ?frame=1 page, at least */
+#define FRAME_MIN 600 /* bytes of a ?frame=1 page, at least */
 
 static const struct {
-	const char	*code;
-	int		 status;
+	const char *code;
+	int	    status;
 } api_errors[] = {
-	[API_BAD_NICK] =		{ "bad_nick", 400 },
-	[API_NICK_TAKEN] =		{ "nick_taken", 409 },
-	[API_NO_SESSION] =		{ "no_session", 401 },
-	[API_BAD_CSRF] =		{ "bad_csrf", 403 },
-	[API_BAD_TEXT] =		{ "bad_text", 400 },
-	[API_BAD_ROOM] =		{ "bad_room", 400 },
-	[API_TOO_LARGE] =		{ "too_large", 413 },
-	[API_BAD_IMAGE] =		{ "bad_image", 400 },
-	[API_NO_SUCH_USER] =		{ "no_such_user", 404 },
-	[API_RATE_LIMITED] =		{ "rate_limited", 429 },
-	[API_BAD_REQUEST] =		{ "bad_request", 400 },
-	[API_NOT_FOUND] =		{ "not_found", 404 },
-	[API_METHOD_NOT_ALLOWED] =	{ "method_not_allowed", 405 },
-	[API_UNAVAILABLE] =		{ "unavailable", 503 },
+	[API_BAD_NICK] = { "bad_nick", 400 },
+	[API_NICK_TAKEN] = { "nick_taken", 409 },
+	[API_NO_SESSION] = { "no_session", 401 },
+	[API_BAD_CSRF] = { "bad_csrf", 403 },
+	[API_BAD_TEXT] = { "bad_text", 400 },
+	[API_BAD_ROOM] = { "bad_room", 400 },
+	[API_TOO_LARGE] = { "too_large", 413 },
+	[API_BAD_IMAGE] = { "bad_image", 400 },
+	[API_NO_SUCH_USER] = { "no_such_user", 404 },
+	[API_RATE_LIMITED] = { "rate_limited", 429 },
+	[API_BAD_REQUEST] = { "bad_request", 400 },
+	[API_NOT_FOUND] = { "not_found", 404 },
+	[API_METHOD_NOT_ALLOWED] = { "method_not_allowed", 405 },
+	[API_UNAVAILABLE] = { "unavailable", 503 },
 };
 
 const char *
@@ -66,7 +66,8 @@ void
 reply_format(struct buf *out, int status, const char *extra_headers,
     const char *body, size_t len)
 {
-	buf_printf(out, "Status: %d %s\r\n"
+	buf_printf(out,
+	    "Status: %d %s\r\n"
 	    "Content-Type: application/json; charset=utf-8\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
@@ -87,22 +88,24 @@ void
 reply_format_frame(struct buf *out, int status, const char *extra_headers,
     const char *body, size_t len)
 {
-	static const char	head[] = "<!DOCTYPE html>\n<html><head>"
-				    "<meta charset=\"utf-8\"><title>chatd</title>"
-				    "</head><body><pre id=\"result\">";
+	static const char head[] =
+	    "<!DOCTYPE html>\n<html><head>"
+	    "<meta charset=\"utf-8\"><title>chatd</title>"
+	    "</head><body><pre id=\"result\">";
 	/*
 	 * Internet Explorer up to 8 shows a page of its own instead of a
 	 * 4xx page shorter than 512 bytes, which would hide the JSON: a
 	 * comment pads every frame page to FRAME_MIN bytes at least.
 	 */
-	static const char	tail[] = "</pre>\n<!-- ?frame=1: an upload's "
-				    "answer, padded for old browsers";
-	static const char	end[] = " -->\n</body></html>\n";
-	size_t			total, pad;
+	static const char tail[] = "</pre>\n<!-- ?frame=1: an upload's "
+				   "answer, padded for old browsers";
+	static const char end[] = " -->\n</body></html>\n";
+	size_t		  total, pad;
 
 	total = sizeof head - 1 + len + sizeof tail - 1 + sizeof end - 1;
 	pad = total < FRAME_MIN ? FRAME_MIN - total : 0;
-	buf_printf(out, "Status: %d %s\r\n"
+	buf_printf(out,
+	    "Status: %d %s\r\n"
 	    "Content-Type: text/html; charset=utf-8\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
@@ -121,10 +124,10 @@ reply_format_frame(struct buf *out, int status, const char *extra_headers,
 
 /* Send an answer, as JSON or (?frame=1) as its HTML page. */
 static void
-respond(struct conn *c, int status, const char *extra_headers,
-    const char *body, size_t len)
+respond(struct conn *c, int status, const char *extra_headers, const char *body,
+    size_t len)
 {
-	struct buf	out;
+	struct buf out;
 
 	buf_init(&out);
 	if (c->req.frame)
@@ -150,16 +153,18 @@ reply_json(struct conn *c, const struct buf *body, const char *extra_headers)
 void
 reply_image(struct conn *c, const char *type, const void *data, size_t len)
 {
-	struct buf	out;
+	struct buf out;
 
 	buf_init(&out);
-	buf_printf(&out, "Status: 200 OK\r\n"
+	buf_printf(&out,
+	    "Status: 200 OK\r\n"
 	    "Content-Type: %s\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "Content-Disposition: inline\r\n"
 	    "Content-Security-Policy: default-src 'none'\r\n"
 	    "Cache-Control: private, max-age=31536000, immutable\r\n"
-	    "Content-Length: %zu\r\n\r\n", type, len);
+	    "Content-Length: %zu\r\n\r\n",
+	    type, len);
 	buf_add(&out, data, len);
 	conn_respond(c, out.data, out.len);
 	buf_free(&out);
@@ -170,7 +175,7 @@ void
 reply_error(struct conn *c, enum api_error e, const char *message,
     const char *extra_headers)
 {
-	struct buf	body;
+	struct buf body;
 
 	buf_init(&body);
 	buf_addc(&body, '{');

@@ -29,15 +29,12 @@ enum api_error {
 	API_UNAVAILABLE
 };
 
-const char	*reply_error_code(enum api_error);
-int		 reply_error_status(enum api_error);
-void		 reply_json(struct conn *, const struct buf *, const char *);
-void		 reply_error(struct conn *, enum api_error, const char *,
-		    const char *);
-void		 reply_image(struct conn *, const char *, const void *, size_t);
-void		 reply_format(struct buf *, int, const char *, const char *,
-		    size_t);
-void		 reply_format_frame(struct buf *, int, const char *,
-		    const char *, size_t);
+const char *reply_error_code(enum api_error);
+int	    reply_error_status(enum api_error);
+void	    reply_json(struct conn *, const struct buf *, const char *);
+void reply_error(struct conn *, enum api_error, const char *, const char *);
+void reply_image(struct conn *, const char *, const void *, size_t);
+void reply_format(struct buf *, int, const char *, const char *, size_t);
+void reply_format_frame(struct buf *, int, const char *, const char *, size_t);
 
 #endif

@@ -27,9 +27,9 @@ hex_value(char c)
 static int
 url_decode(struct pool *pool, const char *s, size_t len, struct str *out)
 {
-	char	*d;
-	size_t	 i, n = 0;
-	int	 hi, lo;
+	char  *d;
+	size_t i, n = 0;
+	int    hi, lo;
 
 	d = pool_alloc(pool, len + 1);
 	for (i = 0; i < len; i++) {
@@ -56,7 +56,7 @@ url_decode(struct pool *pool, const char *s, size_t len, struct str *out)
 static const struct param *
 params_find(const struct params *ps, const char *name, size_t len)
 {
-	size_t	i;
+	size_t i;
 
 	if (ps == NULL)
 		return NULL;
@@ -73,11 +73,11 @@ params_find(const struct params *ps, const char *name, size_t len)
  * pieces ("a=1&&b=2") are skipped. Returns NULL, or what is wrong.
  */
 const char *
-request_decode_pairs(struct pool *pool, const char *s, size_t len,
-    struct params *ps)
+request_decode_pairs(
+    struct pool *pool, const char *s, size_t len, struct params *ps)
 {
-	const char	*end = s + len, *amp, *eq;
-	struct param	 p;
+	const char  *end = s + len, *amp, *eq;
+	struct param p;
 
 	ps->n = 0;
 	while (s < end) {
@@ -94,7 +94,8 @@ request_decode_pairs(struct pool *pool, const char *s, size_t len,
 		if (url_decode(pool, s, (size_t)(eq - s), &p.name) == -1)
 			return "A parameter has a malformed %-escape.";
 		if (url_decode(pool, eq < amp ? eq + 1 : amp,
-		    (size_t)(amp - (eq < amp ? eq + 1 : amp)), &p.value) == -1)
+			(size_t)(amp - (eq < amp ? eq + 1 : amp)),
+			&p.value) == -1)
 			return "A parameter has a malformed %-escape.";
 		if (params_find(ps, p.name.p, p.name.len) != NULL)
 			return "A parameter appears twice.";
@@ -110,8 +111,8 @@ request_decode_pairs(struct pool *pool, const char *s, size_t len,
 int
 request_is_form(const char *ct)
 {
-	static const char	form[] = "application/x-www-form-urlencoded";
-	size_t			n = sizeof form - 1;
+	static const char form[] = "application/x-www-form-urlencoded";
+	size_t		  n = sizeof form - 1;
 
 	if (ct == NULL || strncasecmp(ct, form, n) != 0)
 		return 0;
@@ -140,14 +141,14 @@ request_parse_query(struct request *r)
 const char *
 request_parse_body(struct request *r)
 {
-	struct multipart	m;
-	const char		*err;
+	struct multipart m;
+	const char	*err;
 
 	if (r->body.len == 0)
 		return NULL;
 	if (r->multipart_ok && request_is_multipart(r->content_type)) {
-		err = multipart_parse(r->pool, r->content_type, r->body.p,
-		    r->body.len, &m);
+		err = multipart_parse(
+		    r->pool, r->content_type, r->body.p, r->body.len, &m);
 		if (err != NULL)
 			return err;
 		*r->form_args = m.fields;
@@ -156,17 +157,18 @@ request_parse_body(struct request *r)
 		return NULL;
 	}
 	if (!request_is_form(r->content_type))
-		return r->multipart_ok ? "The body must be multipart/form-data." :
+		return r->multipart_ok ?
+		    "The body must be multipart/form-data." :
 		    "The body must be application/x-www-form-urlencoded.";
-	return request_decode_pairs(r->pool, r->body.p, r->body.len,
-	    r->form_args);
+	return request_decode_pairs(
+	    r->pool, r->body.p, r->body.len, r->form_args);
 }
 
 /* A query-string argument, or NULL. */
 const struct str *
 request_query_arg(const struct request *r, const char *name)
 {
-	const struct param	*p;
+	const struct param *p;
 
 	p = params_find(r->query_args, name, strlen(name));
 	return p ? &p->value : NULL;
@@ -176,7 +178,7 @@ request_query_arg(const struct request *r, const char *name)
 const struct str *
 request_arg(const struct request *r, const char *name)
 {
-	const struct param	*p;
+	const struct param *p;
 
 	if (r->method != NULL && strcmp(r->method, "POST") == 0)
 		p = params_find(r->form_args, name, strlen(name));
@@ -192,8 +194,8 @@ request_arg(const struct request *r, const char *name)
 int
 request_cookie(const char *header, const char *name, struct str *out)
 {
-	size_t		 nlen = strlen(name);
-	const char	*s = header, *end;
+	size_t	    nlen = strlen(name);
+	const char *s = header, *end;
 
 	if (s == NULL)
 		return 0;
@@ -221,12 +223,12 @@ request_cookie(const char *header, const char *name, struct str *out)
  * Returns 0 and sets *out, or -1.
  */
 int
-request_parse_int(const struct str *s, long long min, long long max,
-    long long *out)
+request_parse_int(
+    const struct str *s, long long min, long long max, long long *out)
 {
-	long long	v = 0;
-	size_t		i = 0;
-	int		neg = 0;
+	long long v = 0;
+	size_t	  i = 0;
+	int	  neg = 0;
 
 	if (s == NULL || s->len == 0 || s->len > 20)
 		return -1;
@@ -240,7 +242,7 @@ request_parse_int(const struct str *s, long long min, long long max,
 		if (s->p[i] < '0' || s->p[i] > '9')
 			return -1;
 		if (v > (LLONG_MAX - (s->p[i] - '0')) / 10)
-			return -1;	/* it would overflow */
+			return -1; /* it would overflow */
 		v = v * 10 + (s->p[i] - '0');
 	}
 	if (neg)

@@ -14,47 +14,46 @@
 
 #include "buf.h"
 
-#define REQUEST_MAX_PARAMS	32
+#define REQUEST_MAX_PARAMS 32
 
 struct param {
-	struct str	name;
-	struct str	value;
+	struct str name;
+	struct str value;
 };
 
 struct params {
-	struct param	v[REQUEST_MAX_PARAMS];
-	size_t		n;
+	struct param v[REQUEST_MAX_PARAMS];
+	size_t	     n;
 };
 
 struct request {
-	struct pool	*pool;
-	const char	*method;	/* REQUEST_METHOD */
-	const char	*path;		/* DOCUMENT_URI: decoded, normalized */
-	const char	*query;		/* QUERY_STRING, raw */
-	const char	*content_type;
-	const char	*cookie;	/* HTTP_COOKIE */
-	const char	*session_header;	/* HTTP_X_CHAT_SESSION */
-	const char	*csrf_header;	/* HTTP_X_CSRF_TOKEN */
-	const char	*remote_addr;
-	struct str	 body;
-	int		 body_too_large;
-	int		 multipart_ok;	/* the route takes multipart/form-data */
-	int		 frame;		/* answer inside an HTML page (?frame=1) */
-	const char	*file;		/* the multipart part "file", or NULL */
-	size_t		 file_len;
-	struct params	*query_args;	/* in the pool, once parsed */
-	struct params	*form_args;
+	struct pool   *pool;
+	const char    *method; /* REQUEST_METHOD */
+	const char    *path;   /* DOCUMENT_URI: decoded, normalized */
+	const char    *query;  /* QUERY_STRING, raw */
+	const char    *content_type;
+	const char    *cookie;	       /* HTTP_COOKIE */
+	const char    *session_header; /* HTTP_X_CHAT_SESSION */
+	const char    *csrf_header;    /* HTTP_X_CSRF_TOKEN */
+	const char    *remote_addr;
+	struct str     body;
+	int	       body_too_large;
+	int	       multipart_ok; /* the route takes multipart/form-data */
+	int	       frame;	     /* answer inside an HTML page (?frame=1) */
+	const char    *file;	     /* the multipart part "file", or NULL */
+	size_t	       file_len;
+	struct params *query_args; /* in the pool, once parsed */
+	struct params *form_args;
 };
 
-const char	*request_decode_pairs(struct pool *, const char *, size_t,
-		    struct params *);
-const char	*request_parse_query(struct request *);
-const char	*request_parse_body(struct request *);
+const char *request_decode_pairs(
+    struct pool *, const char *, size_t, struct params *);
+const char	 *request_parse_query(struct request *);
+const char	 *request_parse_body(struct request *);
 const struct str *request_arg(const struct request *, const char *);
 const struct str *request_query_arg(const struct request *, const char *);
-int		 request_cookie(const char *, const char *, struct str *);
-int		 request_is_form(const char *);
-int		 request_parse_int(const struct str *, long long, long long,
-		    long long *);
+int		  request_cookie(const char *, const char *, struct str *);
+int		  request_is_form(const char *);
+int request_parse_int(const struct str *, long long, long long, long long *);
 
 #endif

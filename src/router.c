@@ -11,33 +11,33 @@
 #include "reply.h"
 #include "router.h"
 
-#define ROUTE_PREFIX	1	/* path is a prefix: /api/image/ID */
-#define ROUTE_MULTIPART	2	/* an upload: multipart/form-data */
-#define FORM_SLACK	16384	/* an upload's form around its image */
+#define ROUTE_PREFIX 1	  /* path is a prefix: /api/image/ID */
+#define ROUTE_MULTIPART 2 /* an upload: multipart/form-data */
+#define FORM_SLACK 16384  /* an upload's form around its image */
 
 struct route {
-	const char	*path;
-	const char	*method;
-	void		(*handler)(struct app *, struct conn *);
-	int		 flags;
+	const char *path;
+	const char *method;
+	void (*handler)(struct app *, struct conn *);
+	int flags;
 };
 
 static const struct route routes[] = {
-	{ "/api/login",		"POST",	h_login,	0 },
-	{ "/api/logout",	"POST",	h_logout,	0 },
-	{ "/api/send",		"POST",	h_send,		0 },
-	{ "/api/image",		"POST",	h_image,	ROUTE_MULTIPART },
-	{ "/api/image/",	"GET",	h_image_get,	ROUTE_PREFIX },
-	{ "/api/poll",		"GET",	h_poll,		0 },
-	{ "/api/history",	"GET",	h_history,	0 },
-	{ "/api/users",		"GET",	h_users,	0 },
+	{ "/api/login", "POST", h_login, 0 },
+	{ "/api/logout", "POST", h_logout, 0 },
+	{ "/api/send", "POST", h_send, 0 },
+	{ "/api/image", "POST", h_image, ROUTE_MULTIPART },
+	{ "/api/image/", "GET", h_image_get, ROUTE_PREFIX },
+	{ "/api/poll", "GET", h_poll, 0 },
+	{ "/api/history", "GET", h_history, 0 },
+	{ "/api/users", "GET", h_users, 0 },
 };
 
 /* Does path name route rt? */
 static int
 route_matches(const struct route *rt, const char *path)
 {
-	size_t	len = strlen(rt->path);
+	size_t len = strlen(rt->path);
 
 	if (rt->flags & ROUTE_PREFIX)
 		return strncmp(path, rt->path, len) == 0 && path[len] != '\0';
@@ -48,7 +48,7 @@ route_matches(const struct route *rt, const char *path)
 static const struct route *
 route_of(const char *path)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; path != NULL && i < sizeof routes / sizeof routes[0]; i++)
 		if (route_matches(&routes[i], path))
@@ -64,7 +64,7 @@ route_of(const char *path)
 size_t
 router_body_limit(const struct app *app, const char *path)
 {
-	const struct route	*rt = route_of(path);
+	const struct route *rt = route_of(path);
 
 	if (rt != NULL && (rt->flags & ROUTE_MULTIPART))
 		return app->conf->max_image + FORM_SLACK;
@@ -79,8 +79,8 @@ router_body_limit(const struct app *app, const char *path)
 static int
 wants_frame(const char *query)
 {
-	const char	*s = query;
-	size_t		 n;
+	const char *s = query;
+	size_t	    n;
 
 	while (s != NULL && *s != '\0') {
 		n = strcspn(s, "&");
@@ -97,10 +97,10 @@ wants_frame(const char *query)
 void
 router_dispatch(struct app *app, struct conn *c)
 {
-	const struct route	*rt = route_of(c->req.path);
-	struct request		*req = &c->req;
-	const char		*why;
-	char			 allow[32];
+	const struct route *rt = route_of(c->req.path);
+	struct request	   *req = &c->req;
+	const char	   *why;
+	char		    allow[32];
 
 	if (rt == NULL) {
 		reply_error(c, API_NOT_FOUND, "No such endpoint.", NULL);
@@ -108,8 +108,8 @@ router_dispatch(struct app *app, struct conn *c)
 	}
 	if (req->method == NULL || strcmp(req->method, rt->method) != 0) {
 		snprintf(allow, sizeof allow, "Allow: %s\r\n", rt->method);
-		reply_error(c, API_METHOD_NOT_ALLOWED, rt->method[0] == 'G' ?
-		    "Use GET." : "Use POST.", allow);
+		reply_error(c, API_METHOD_NOT_ALLOWED,
+		    rt->method[0] == 'G' ? "Use GET." : "Use POST.", allow);
 		return;
 	}
 	if (rt->flags & ROUTE_MULTIPART) {
@@ -121,8 +121,8 @@ router_dispatch(struct app *app, struct conn *c)
 		return;
 	}
 	if (req->body_too_large) {
-		reply_error(c, API_TOO_LARGE, "The request body is too large.",
-		    NULL);
+		reply_error(
+		    c, API_TOO_LARGE, "The request body is too large.", NULL);
 		return;
 	}
 	if ((why = request_parse_body(req)) != NULL) {

@@ -8,7 +8,7 @@
 #include "app.h"
 #include "conn.h"
 
-void	router_dispatch(struct app *, struct conn *);
-size_t	router_body_limit(const struct app *, const char *);
+void   router_dispatch(struct app *, struct conn *);
+size_t router_body_limit(const struct app *, const char *);
 
 #endif

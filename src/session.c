@@ -15,22 +15,22 @@
 #include "watch.h"
 #include "xmalloc.h"
 
-static struct app		*reaper_app;
-static struct loop_timer	 reaper_timer;
+static struct app	*reaper_app;
+static struct loop_timer reaper_timer;
 
 /*
  * Sessions seen since the last flush, written in one transaction a second
  * (an open-addressing set of session ids; 0 marks a free slot).
  */
-static int64_t			*touched;
-static size_t			 touched_n, touched_cap;
-static struct loop_timer	 touch_timer;
+static int64_t		*touched;
+static size_t		 touched_n, touched_cap;
+static struct loop_timer touch_timer;
 
 /* Fill buf with len bytes from the kernel's random source; -1 if not. */
 static int
 random_bytes(unsigned char *buf, size_t len)
 {
-	ssize_t	n;
+	ssize_t n;
 	size_t	got = 0;
 
 	while (got < len) {
@@ -47,8 +47,8 @@ random_bytes(unsigned char *buf, size_t len)
 static void
 hex_encode(const unsigned char *in, size_t len, char *out)
 {
-	static const char	hex[] = "0123456789abcdef";
-	size_t			i;
+	static const char hex[] = "0123456789abcdef";
+	size_t		  i;
 
 	for (i = 0; i < len; i++) {
 		out[2 * i] = hex[in[i] >> 4];
@@ -61,11 +61,11 @@ hex_encode(const unsigned char *in, size_t len, char *out)
 int
 session_new_tokens(struct session_tokens *t)
 {
-	static const char	b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
-	unsigned char		raw[24], csrf[16];
-	size_t			i;
-	uint32_t		v;
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned char	  raw[24], csrf[16];
+	size_t		  i;
+	uint32_t	  v;
 
 	if (random_bytes(raw, sizeof raw) == -1 ||
 	    random_bytes(csrf, sizeof csrf) == -1)
@@ -88,7 +88,7 @@ session_new_tokens(struct session_tokens *t)
 void
 session_hash(const char *token, size_t len, char out[SESSION_HASH_LEN + 1])
 {
-	uint8_t	digest[SHA256_LEN];
+	uint8_t digest[SHA256_LEN];
 
 	sha256(token, len, digest);
 	hex_encode(digest, sizeof digest, out);
@@ -98,7 +98,7 @@ session_hash(const char *token, size_t len, char out[SESSION_HASH_LEN + 1])
 static int64_t
 touch_interval(const struct app *a)
 {
-	int64_t	ms = a->conf->idle_timeout * 1000LL / 4;
+	int64_t ms = a->conf->idle_timeout * 1000LL / 4;
 
 	return ms > 5000 ? 5000 : ms;
 }
@@ -107,7 +107,7 @@ touch_interval(const struct app *a)
 static void
 touch_later(int64_t sid)
 {
-	int64_t	*old;
+	int64_t *old;
 	size_t	 i, old_cap;
 
 	if (touched_n * 2 >= touched_cap) {
@@ -134,7 +134,7 @@ touch_later(int64_t sid)
 static void
 touch_flush(void)
 {
-	int64_t	*sids;
+	int64_t *sids;
 	size_t	 i, n = 0;
 
 	if (touched_n == 0)
@@ -163,14 +163,14 @@ touch_tick(struct loop_timer *t)
 static int
 token_well_formed(const char *s, size_t len)
 {
-	size_t	i;
+	size_t i;
 
 	if (len != SESSION_TOKEN_LEN)
 		return 0;
 	for (i = 0; i < len; i++) {
 		char c = s[i];
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			(c >= '0' && c <= '9') || c == '-' || c == '_'))
 			return 0;
 	}
 	return 1;
@@ -182,15 +182,15 @@ token_well_formed(const char *s, size_t len)
  * may take it from the session cache; writes (cached 0) read the store.
  */
 static int
-find_session(struct app *app, struct conn *c, struct store_session *s,
-    int cached)
+find_session(
+    struct app *app, struct conn *c, struct store_session *s, int cached)
 {
-	struct str		 tok = { NULL, 0 };
-	char			 hash[SESSION_HASH_LEN + 1];
-	enum store_result	 r;
-	int64_t			 now;
-	int			 changed = 0;
-	const struct request	*req = &c->req;
+	struct str	      tok = { NULL, 0 };
+	char		      hash[SESSION_HASH_LEN + 1];
+	enum store_result     r;
+	int64_t		      now;
+	int		      changed = 0;
+	const struct request *req = &c->req;
 
 	if (!request_cookie(req->cookie, "chat_session", &tok) &&
 	    req->session_header != NULL) {
@@ -210,8 +210,8 @@ find_session(struct app *app, struct conn *c, struct store_session *s,
 			return -1;
 		}
 		if (r != STORE_OK) {
-			reply_error(c, API_UNAVAILABLE, "The store is busy.",
-			    NULL);
+			reply_error(
+			    c, API_UNAVAILABLE, "The store is busy.", NULL);
 			return -1;
 		}
 		changed = 1;
@@ -239,8 +239,8 @@ session_require(struct app *app, struct conn *c, struct store_session *s)
 static int
 same_secret(const char *a, size_t alen, const char *b, size_t blen)
 {
-	unsigned char	diff = 0;
-	size_t		i;
+	unsigned char diff = 0;
+	size_t	      i;
 
 	if (alen != blen)
 		return 0;
@@ -258,9 +258,9 @@ int
 session_require_csrf(struct app *app, struct conn *c, struct store_session *s,
     enum session_source from)
 {
-	const struct str	*field;
-	const char		*got = NULL;
-	size_t			 len = 0;
+	const struct str *field;
+	const char	 *got = NULL;
+	size_t		  len = 0;
 
 	if (find_session(app, c, s, from == SESSION_CACHED) == -1)
 		return -1;
@@ -283,12 +283,14 @@ session_require_csrf(struct app *app, struct conn *c, struct store_session *s,
 static void
 reaper_tick(struct loop_timer *t)
 {
-	int64_t	idle_ms = reaper_app->conf->idle_timeout * 1000LL;
+	int64_t idle_ms = reaper_app->conf->idle_timeout * 1000LL;
 	int	ended = 0;
 
 	if (store_reap_idle(reaper_app->store, loop_wall_ms(), idle_ms,
-	    &ended) == STORE_OK && ended > 0) {
-		log_info("ended %d idle session%s", ended, ended > 1 ? "s" : "");
+		&ended) == STORE_OK &&
+	    ended > 0) {
+		log_info(
+		    "ended %d idle session%s", ended, ended > 1 ? "s" : "");
 		watch_wrote();
 	}
 	loop_timer_at(t, loop_now() + 1000);

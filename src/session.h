@@ -18,28 +18,28 @@
 #include "conn.h"
 #include "store.h"
 
-#define SESSION_TOKEN_LEN	32	/* base64url of 24 random bytes */
-#define SESSION_HASH_LEN	64	/* hex SHA-256 */
-#define SESSION_CSRF_LEN	32	/* hex of 16 random bytes */
+#define SESSION_TOKEN_LEN 32 /* base64url of 24 random bytes */
+#define SESSION_HASH_LEN 64  /* hex SHA-256 */
+#define SESSION_CSRF_LEN 32  /* hex of 16 random bytes */
 
 struct session_tokens {
-	char	token[SESSION_TOKEN_LEN + 1];
-	char	hash[SESSION_HASH_LEN + 1];
-	char	csrf[SESSION_CSRF_LEN + 1];
+	char token[SESSION_TOKEN_LEN + 1];
+	char hash[SESSION_HASH_LEN + 1];
+	char csrf[SESSION_CSRF_LEN + 1];
 };
 
-int	session_new_tokens(struct session_tokens *);
-void	session_hash(const char *, size_t, char[SESSION_HASH_LEN + 1]);
-int	session_require(struct app *, struct conn *, struct store_session *);
+int  session_new_tokens(struct session_tokens *);
+void session_hash(const char *, size_t, char[SESSION_HASH_LEN + 1]);
+int  session_require(struct app *, struct conn *, struct store_session *);
 /* Where session_require_csrf may find the session. */
 enum session_source {
-	SESSION_CACHED,		/* the caller checks it again when it writes */
-	SESSION_STORE		/* the store, now */
+	SESSION_CACHED, /* the caller checks it again when it writes */
+	SESSION_STORE	/* the store, now */
 };
 
-int	session_require_csrf(struct app *, struct conn *,
-	    struct store_session *, enum session_source);
-void	session_reaper_start(struct app *);
-void	session_stop(void);
+int session_require_csrf(
+    struct app *, struct conn *, struct store_session *, enum session_source);
+void session_reaper_start(struct app *);
+void session_stop(void);
 
 #endif

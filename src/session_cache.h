@@ -26,10 +26,10 @@
 
 #include "store.h"
 
-int	session_cache_get(const struct store *, const char *,
-	    struct store_session *);
-void	session_cache_put(const struct store *, const char *,
-	    const struct store_session *);
-void	session_cache_free(void);
+int session_cache_get(
+    const struct store *, const char *, struct store_session *);
+void session_cache_put(
+    const struct store *, const char *, const struct store_session *);
+void session_cache_free(void);
 
 #endif

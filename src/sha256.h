@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHA256_LEN	32
+#define SHA256_LEN 32
 
-void	sha256(const void *, size_t, uint8_t[SHA256_LEN]);
+void sha256(const void *, size_t, uint8_t[SHA256_LEN]);
 
 #endif

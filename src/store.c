@@ -19,9 +19,10 @@
 
 /* The schema files of sql/, in order (schema_sql.c, made by make). */
 extern const char *const schema_sql[];
-extern const int schema_versions;
+extern const int	 schema_versions;
 
-#define EVENT_COLUMNS "id, ts, type, room, sender, recipient, text, " \
+#define EVENT_COLUMNS \
+	"id, ts, type, room, sender, recipient, text, " \
 	"image_id, online, sender_session, recipient_session"
 
 /* API.md's "who sees what" (the same rule as event_visible). */
@@ -33,12 +34,32 @@ extern const int schema_versions;
 	"     AND (sender_session = " sid " OR recipient_session = " sid ")))"
 
 enum stmt_id {
-	S_BEGIN, S_BEGIN_READ, S_COMMIT, S_ROLLBACK, S_DATA_VERSION, S_MAX_ID,
-	S_LIVE_COUNT, S_NICK_LIVE, S_SESSION_INSERT, S_EVENT_INSERT,
-	S_SESSION_FIND, S_SESSION_LIVE, S_SESSION_TOUCH, S_SESSION_END,
+	S_BEGIN,
+	S_BEGIN_READ,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_DATA_VERSION,
+	S_MAX_ID,
+	S_LIVE_COUNT,
+	S_NICK_LIVE,
+	S_SESSION_INSERT,
+	S_EVENT_INSERT,
+	S_SESSION_FIND,
+	S_SESSION_LIVE,
+	S_SESSION_TOUCH,
+	S_SESSION_END,
 	S_SESSION_NICK,
-	S_IDLE_LIST, S_CLIENT_ID, S_RATE, S_RECIPIENT, S_USERS, S_POLL,
-	S_HISTORY, S_AFTER, S_IMAGE_INSERT, S_IMAGE_GET, S_COUNT
+	S_IDLE_LIST,
+	S_CLIENT_ID,
+	S_RATE,
+	S_RECIPIENT,
+	S_USERS,
+	S_POLL,
+	S_HISTORY,
+	S_AFTER,
+	S_IMAGE_INSERT,
+	S_IMAGE_GET,
+	S_COUNT
 };
 
 static const char *const stmt_sql[S_COUNT] = {
@@ -48,8 +69,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_ROLLBACK] = "ROLLBACK",
 	[S_DATA_VERSION] = "PRAGMA data_version",
 	[S_MAX_ID] = "SELECT coalesce(max(id), 0) FROM events",
-	[S_LIVE_COUNT] =
-	    "SELECT count(*) FROM sessions WHERE ended_ms IS NULL",
+	[S_LIVE_COUNT] = "SELECT count(*) FROM sessions WHERE ended_ms IS NULL",
 	[S_NICK_LIVE] =
 	    "SELECT 1 FROM sessions WHERE nick_key = ?1 AND ended_ms IS NULL",
 	[S_SESSION_INSERT] =
@@ -67,9 +87,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_SESSION_TOUCH] =
 	    "UPDATE sessions SET last_seen_ms = ?2"
 	    " WHERE id = ?1 AND ended_ms IS NULL AND last_seen_ms < ?2",
-	[S_SESSION_END] =
-	    "UPDATE sessions SET ended_ms = ?2, end_reason = ?3"
-	    " WHERE id = ?1 AND ended_ms IS NULL",
+	[S_SESSION_END] = "UPDATE sessions SET ended_ms = ?2, end_reason = ?3"
+			  " WHERE id = ?1 AND ended_ms IS NULL",
 	[S_SESSION_NICK] = "SELECT nick FROM sessions WHERE id = ?1",
 	[S_IDLE_LIST] =
 	    "SELECT id FROM sessions"
@@ -77,41 +96,33 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_CLIENT_ID] =
 	    "SELECT id, image_id FROM events WHERE sender_session = ?1"
 	    " AND client_id = ?2",
-	[S_RATE] =
-	    "SELECT ts FROM events WHERE sender_session = ?1"
-	    " AND type IN ('message', 'private', 'image') AND ts > ?2"
-	    " ORDER BY ts DESC LIMIT 1 OFFSET ?3",
-	[S_RECIPIENT] =
-	    "SELECT id, nick FROM sessions"
-	    " WHERE nick_key = ?1 AND ended_ms IS NULL",
-	[S_USERS] =
-	    "SELECT nick, created_ms, last_seen_ms FROM sessions"
-	    " WHERE ended_ms IS NULL ORDER BY nick_key",
-	[S_POLL] =
-	    "SELECT " EVENT_COLUMNS " FROM events"
-	    " WHERE id > ?1 AND id <= ?2 AND " VISIBLE_TO("?3", "?4")
-	    " ORDER BY id LIMIT ?5",
-	[S_HISTORY] =
-	    "SELECT " EVENT_COLUMNS " FROM events"
-	    " WHERE id < ?1 AND " VISIBLE_TO("?2", "?3")
-	    " ORDER BY id DESC LIMIT ?4",
-	[S_AFTER] =
-	    "SELECT " EVENT_COLUMNS " FROM events"
-	    " WHERE id > ?1 ORDER BY id LIMIT ?2",
-	[S_IMAGE_INSERT] =
-	    "INSERT INTO images (type, size, data, created_ms)"
-	    " VALUES (?1, ?2, ?3, ?4)",
-	[S_IMAGE_GET] =
-	    "SELECT i.type, i.data, e.recipient IS NOT NULL,"
-	    " e.sender_session, e.recipient_session"
-	    " FROM images i JOIN events e ON e.image_id = i.id"
-	    " AND e.type = 'image' WHERE i.id = ?1",
+	[S_RATE] = "SELECT ts FROM events WHERE sender_session = ?1"
+		   " AND type IN ('message', 'private', 'image') AND ts > ?2"
+		   " ORDER BY ts DESC LIMIT 1 OFFSET ?3",
+	[S_RECIPIENT] = "SELECT id, nick FROM sessions"
+			" WHERE nick_key = ?1 AND ended_ms IS NULL",
+	[S_USERS] = "SELECT nick, created_ms, last_seen_ms FROM sessions"
+		    " WHERE ended_ms IS NULL ORDER BY nick_key",
+	[S_POLL] = "SELECT " EVENT_COLUMNS " FROM events"
+		   " WHERE id > ?1 AND id <= ?2 AND " VISIBLE_TO(
+		       "?3", "?4") " ORDER BY id LIMIT ?5",
+	[S_HISTORY] = "SELECT " EVENT_COLUMNS " FROM events"
+		      " WHERE id < ?1 AND " VISIBLE_TO(
+			  "?2", "?3") " ORDER BY id DESC LIMIT ?4",
+	[S_AFTER] = "SELECT " EVENT_COLUMNS " FROM events"
+		    " WHERE id > ?1 ORDER BY id LIMIT ?2",
+	[S_IMAGE_INSERT] = "INSERT INTO images (type, size, data, created_ms)"
+			   " VALUES (?1, ?2, ?3, ?4)",
+	[S_IMAGE_GET] = "SELECT i.type, i.data, e.recipient IS NOT NULL,"
+			" e.sender_session, e.recipient_session"
+			" FROM images i JOIN events e ON e.image_id = i.id"
+			" AND e.type = 'image' WHERE i.id = ?1",
 };
 
 struct store {
-	sqlite3		*db;
-	sqlite3_stmt	*stmt[S_COUNT];
-	uint64_t	 sessions_ended;	/* by this connection */
+	sqlite3	     *db;
+	sqlite3_stmt *stmt[S_COUNT];
+	uint64_t      sessions_ended; /* by this connection */
 };
 
 /* Is this SQLite result a passing condition of the store (503)? */
@@ -127,7 +138,7 @@ store_failed(struct store *st, int rc, const char *what)
 static sqlite3_stmt *
 stmt(struct store *st, enum stmt_id id)
 {
-	sqlite3_stmt	*s = st->stmt[id];
+	sqlite3_stmt *s = st->stmt[id];
 
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
@@ -138,8 +149,8 @@ stmt(struct store *st, enum stmt_id id)
 static int
 exec_stmt(struct store *st, enum stmt_id id)
 {
-	sqlite3_stmt	*s = stmt(st, id);
-	int		 rc;
+	sqlite3_stmt *s = stmt(st, id);
+	int	      rc;
 
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
@@ -150,8 +161,8 @@ exec_stmt(struct store *st, enum stmt_id id)
 static int64_t
 query_int(struct store *st, enum stmt_id id)
 {
-	sqlite3_stmt	*s = stmt(st, id);
-	int64_t		 v = -1;
+	sqlite3_stmt *s = stmt(st, id);
+	int64_t	      v = -1;
 
 	if (sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_int64(s, 0);
@@ -170,7 +181,7 @@ end_read(struct store *st)
 static enum store_result
 begin(struct store *st)
 {
-	int	rc;
+	int rc;
 
 	rc = exec_stmt(st, S_BEGIN);
 	if (rc != SQLITE_DONE)
@@ -181,7 +192,7 @@ begin(struct store *st)
 static enum store_result
 commit(struct store *st)
 {
-	int	rc;
+	int rc;
 
 	rc = exec_stmt(st, S_COMMIT);
 	if (rc != SQLITE_DONE) {
@@ -204,21 +215,22 @@ rollback(struct store *st, enum store_result why)
 static int
 store_migrate(struct store *st)
 {
-	sqlite3_stmt	*s;
-	char		*err = NULL, pragma[64];
-	int		 version = 0, v;
+	sqlite3_stmt *s;
+	char	     *err = NULL, pragma[64];
+	int	      version = 0, v;
 
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &err) != 0)
 		goto fail;
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
-	    NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) !=
+	    SQLITE_OK)
 		goto fail;
 	if (sqlite3_step(s) == SQLITE_ROW)
 		version = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	if (version > schema_versions) {
 		log_error("store: the database has schema version %d, newer "
-		    "than this chatd knows (%d)", version, schema_versions);
+			  "than this chatd knows (%d)",
+		    version, schema_versions);
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
@@ -226,8 +238,8 @@ store_migrate(struct store *st)
 		log_info("store: applying schema version %d", v + 1);
 		if (sqlite3_exec(st->db, schema_sql[v], NULL, NULL, &err) != 0)
 			goto fail;
-		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d",
-		    v + 1);
+		snprintf(
+		    pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
 		if (sqlite3_exec(st->db, pragma, NULL, NULL, &err) != 0)
 			goto fail;
 	}
@@ -248,13 +260,15 @@ fail:
 struct store *
 store_open(const char *path, int sync_full, int busy_timeout_ms)
 {
-	struct store	*st;
-	char		*err = NULL;
-	int		 i;
+	struct store *st;
+	char	     *err = NULL;
+	int	      i;
 
 	st = xcalloc(1, sizeof *st);
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &st->db,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		    SQLITE_OPEN_NOMUTEX,
+		NULL) != SQLITE_OK) {
 		log_error("store: cannot open %s: %s", path,
 		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
@@ -262,9 +276,11 @@ store_open(const char *path, int sync_full, int busy_timeout_ms)
 	sqlite3_busy_timeout(st->db, busy_timeout_ms);
 	sqlite3_extended_result_codes(st->db, 0);
 	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL, NULL,
-	    &err) != SQLITE_OK ||
-	    sqlite3_exec(st->db, sync_full ? "PRAGMA synchronous = FULL" :
-	    "PRAGMA synchronous = NORMAL", NULL, NULL, &err) != SQLITE_OK) {
+		&err) != SQLITE_OK ||
+	    sqlite3_exec(st->db,
+		sync_full ? "PRAGMA synchronous = FULL" :
+			    "PRAGMA synchronous = NORMAL",
+		NULL, NULL, &err) != SQLITE_OK) {
 		log_error("store: %s: %s", path, err);
 		sqlite3_free(err);
 		goto fail;
@@ -273,7 +289,8 @@ store_open(const char *path, int sync_full, int busy_timeout_ms)
 		goto fail;
 	for (i = 0; i < S_COUNT; i++) {
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) != SQLITE_OK) {
+			SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
+			NULL) != SQLITE_OK) {
 			log_error("store: preparing \"%s\": %s", stmt_sql[i],
 			    sqlite3_errmsg(st->db));
 			goto fail;
@@ -288,7 +305,7 @@ fail:
 void
 store_close(struct store *st)
 {
-	int	i;
+	int i;
 
 	if (st == NULL)
 		return;
@@ -327,9 +344,9 @@ static int
 insert_presence(struct store *st, const char *type, const char *nick,
     const char *text, int64_t sid, int64_t now)
 {
-	sqlite3_stmt	*s;
-	int64_t		 online;
-	int		 rc;
+	sqlite3_stmt *s;
+	int64_t	      online;
+	int	      rc;
 
 	online = query_int(st, S_LIVE_COUNT);
 	if (online < 0)
@@ -357,9 +374,9 @@ store_login(struct store *st, const char *nick, const char *nick_key,
     const char *token_hash, const char *csrf, int64_t now, int64_t *sid,
     int64_t *cursor)
 {
-	sqlite3_stmt		*s;
-	enum store_result	 r;
-	int			 rc;
+	sqlite3_stmt	 *s;
+	enum store_result r;
+	int		  rc;
 
 	if ((r = begin(st)) != STORE_OK)
 		return r;
@@ -392,12 +409,12 @@ store_login(struct store *st, const char *nick, const char *nick_key,
 
 /* The live session whose token hashes to token_hash. */
 enum store_result
-store_session_find(struct store *st, const char *token_hash,
-    struct store_session *out)
+store_session_find(
+    struct store *st, const char *token_hash, struct store_session *out)
 {
-	sqlite3_stmt		*s;
-	enum store_result	 r = STORE_NOT_FOUND;
-	int			 rc;
+	sqlite3_stmt	 *s;
+	enum store_result r = STORE_NOT_FOUND;
+	int		  rc;
 
 	s = stmt(st, S_SESSION_FIND);
 	sqlite3_bind_text(s, 1, token_hash, -1, SQLITE_STATIC);
@@ -422,13 +439,12 @@ store_session_find(struct store *st, const char *token_hash,
  * transaction: polls refresh their sessions without a commit each.
  */
 enum store_result
-store_touch_batch(struct store *st, const int64_t *sids, size_t n,
-    int64_t now)
+store_touch_batch(struct store *st, const int64_t *sids, size_t n, int64_t now)
 {
-	sqlite3_stmt		*s;
-	enum store_result	 r;
-	size_t			 i;
-	int			 rc;
+	sqlite3_stmt	 *s;
+	enum store_result r;
+	size_t		  i;
+	int		  rc;
 
 	if ((r = begin(st)) != STORE_OK)
 		return r;
@@ -452,9 +468,9 @@ store_touch_batch(struct store *st, const int64_t *sids, size_t n,
 static int
 end_session(struct store *st, int64_t sid, const char *reason, int64_t now)
 {
-	sqlite3_stmt	*s;
-	char		*nick;
-	int		 rc;
+	sqlite3_stmt *s;
+	char	     *nick;
+	int	      rc;
 
 	s = stmt(st, S_SESSION_END);
 	sqlite3_bind_int64(s, 1, sid);
@@ -483,8 +499,8 @@ end_session(struct store *st, int64_t sid, const char *reason, int64_t now)
 enum store_result
 store_logout(struct store *st, int64_t sid, int64_t now)
 {
-	enum store_result	r;
-	int			rc;
+	enum store_result r;
+	int		  rc;
 
 	if ((r = begin(st)) != STORE_OK)
 		return r;
@@ -502,10 +518,10 @@ store_logout(struct store *st, int64_t sid, int64_t now)
 enum store_result
 store_reap_idle(struct store *st, int64_t now, int64_t idle_ms, int *ended)
 {
-	sqlite3_stmt		*s;
-	enum store_result	 r;
-	int64_t			 ids[100];
-	int			 n = 0, i, rc;
+	sqlite3_stmt	 *s;
+	enum store_result r;
+	int64_t		  ids[100];
+	int		  n = 0, i, rc;
 
 	*ended = 0;
 	/* Look first without the write lock: usually nobody is idle. */
@@ -537,15 +553,15 @@ store_reap_idle(struct store *st, int64_t now, int64_t idle_ms, int *ended)
 static int64_t
 find_client_id(struct store *st, struct store_send *m)
 {
-	sqlite3_stmt	*s;
-	int64_t		 id = 0;
+	sqlite3_stmt *s;
+	int64_t	      id = 0;
 
 	if (m->client_id == NULL)
 		return 0;
 	s = stmt(st, S_CLIENT_ID);
 	sqlite3_bind_int64(s, 1, m->session);
-	sqlite3_bind_text(s, 2, m->client_id, (int)m->client_id_len,
-	    SQLITE_STATIC);
+	sqlite3_bind_text(
+	    s, 2, m->client_id, (int)m->client_id_len, SQLITE_STATIC);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		id = sqlite3_column_int64(s, 0);
 		m->image_id = sqlite3_column_int64(s, 1);
@@ -563,16 +579,16 @@ find_client_id(struct store *st, struct store_send *m)
 static int64_t
 rate_wait(struct store *st, const struct store_send *m)
 {
-	sqlite3_stmt	*s;
-	int64_t		 wait = 0;
+	sqlite3_stmt *s;
+	int64_t	      wait = 0;
 
 	s = stmt(st, S_RATE);
 	sqlite3_bind_int64(s, 1, m->session);
 	sqlite3_bind_int64(s, 2, m->now_ms - m->rate_window_ms);
 	sqlite3_bind_int(s, 3, m->rate_count - 1);
 	if (sqlite3_step(s) == SQLITE_ROW) {
-		wait = sqlite3_column_int64(s, 0) + m->rate_window_ms -
-		    m->now_ms;
+		wait =
+		    sqlite3_column_int64(s, 0) + m->rate_window_ms - m->now_ms;
 		if (wait < 1)
 			wait = 1;
 	}
@@ -584,8 +600,8 @@ rate_wait(struct store *st, const struct store_send *m)
 static int64_t
 find_recipient(struct store *st, const char *key, char **nick)
 {
-	sqlite3_stmt	*s;
-	int64_t		 id = 0;
+	sqlite3_stmt *s;
+	int64_t	      id = 0;
 
 	s = stmt(st, S_RECIPIENT);
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
@@ -601,8 +617,8 @@ find_recipient(struct store *st, const char *key, char **nick)
 static int
 insert_image(struct store *st, struct store_send *m)
 {
-	sqlite3_stmt	*s;
-	int		 rc;
+	sqlite3_stmt *s;
+	int	      rc;
 
 	s = stmt(st, S_IMAGE_INSERT);
 	sqlite3_bind_text(s, 1, m->image_type, -1, SQLITE_STATIC);
@@ -618,16 +634,19 @@ insert_image(struct store *st, struct store_send *m)
 
 /* The event of m: a message, a private message, or an image (either). */
 static int
-insert_message(struct store *st, const struct store_send *m,
-    const char *to, int64_t to_sid)
+insert_message(struct store *st, const struct store_send *m, const char *to,
+    int64_t to_sid)
 {
-	sqlite3_stmt	*s;
-	int		 rc;
+	sqlite3_stmt *s;
+	int	      rc;
 
 	s = stmt(st, S_EVENT_INSERT);
 	sqlite3_bind_int64(s, 1, m->now_ms);
-	sqlite3_bind_text(s, 2, m->image ? "image" : to ? "private" :
-	    "message", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2,
+	    m->image ? "image" :
+		to   ? "private" :
+		       "message",
+	    -1, SQLITE_STATIC);
 	if (to == NULL)
 		sqlite3_bind_text(s, 3, m->room, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, m->from, -1, SQLITE_STATIC);
@@ -636,12 +655,12 @@ insert_message(struct store *st, const struct store_send *m,
 		sqlite3_bind_int64(s, 9, to_sid);
 	}
 	if (m->text != NULL)
-		sqlite3_bind_text(s, 6, m->text, (int)m->text_len,
-		    SQLITE_STATIC);
+		sqlite3_bind_text(
+		    s, 6, m->text, (int)m->text_len, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 8, m->session);
 	if (m->client_id != NULL)
-		sqlite3_bind_text(s, 10, m->client_id, (int)m->client_id_len,
-		    SQLITE_STATIC);
+		sqlite3_bind_text(
+		    s, 10, m->client_id, (int)m->client_id_len, SQLITE_STATIC);
 	if (m->image != NULL)
 		sqlite3_bind_int64(s, 11, m->image_id);
 	rc = sqlite3_step(s);
@@ -658,10 +677,10 @@ insert_message(struct store *st, const struct store_send *m,
 static int
 send_one(struct store *st, struct store_send *m)
 {
-	sqlite3_stmt	*s;
-	char		*to = NULL;
-	int64_t		 to_sid = 0;
-	int		 rc;
+	sqlite3_stmt *s;
+	char	     *to = NULL;
+	int64_t	      to_sid = 0;
+	int	      rc;
 
 	/*
 	 * The session may come from the session cache, which can be a few
@@ -713,8 +732,8 @@ send_one(struct store *st, struct store_send *m)
 void
 store_send_batch(struct store *st, struct store_send *const *v, size_t n)
 {
-	size_t	i;
-	int	rc = SQLITE_DONE;
+	size_t i;
+	int    rc = SQLITE_DONE;
 
 	for (i = 0; i < n; i++)
 		v[i]->result = STORE_UNAVAILABLE;
@@ -739,21 +758,22 @@ store_send_batch(struct store *st, struct store_send *const *v, size_t n)
  * otherwise, whether it exists or not.
  */
 enum store_result
-store_image_get(struct store *st, int64_t id, int64_t sid,
-    struct store_image *out)
+store_image_get(
+    struct store *st, int64_t id, int64_t sid, struct store_image *out)
 {
-	sqlite3_stmt		*s;
-	enum store_result	 r = STORE_NOT_FOUND;
-	const char		*type;
-	int			 rc;
+	sqlite3_stmt	 *s;
+	enum store_result r = STORE_NOT_FOUND;
+	const char	 *type;
+	int		  rc;
 
 	memset(out, 0, sizeof *out);
 	s = stmt(st, S_IMAGE_GET);
 	sqlite3_bind_int64(s, 1, id);
 	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && (sqlite3_column_int(s, 2) == 0 ||
-	    sqlite3_column_int64(s, 3) == sid ||
-	    sqlite3_column_int64(s, 4) == sid)) {
+	if (rc == SQLITE_ROW &&
+	    (sqlite3_column_int(s, 2) == 0 ||
+		sqlite3_column_int64(s, 3) == sid ||
+		sqlite3_column_int64(s, 4) == sid)) {
 		type = (const char *)sqlite3_column_text(s, 0);
 		out->len = (size_t)sqlite3_column_bytes(s, 1);
 		out->data = xmalloc(out->len ? out->len : 1);
@@ -771,9 +791,9 @@ store_image_get(struct store *st, int64_t id, int64_t sid,
 enum store_result
 store_users(struct store *st, struct store_users *out)
 {
-	sqlite3_stmt	*s;
-	size_t		 cap = 0;
-	int		 rc;
+	sqlite3_stmt *s;
+	size_t	      cap = 0;
+	int	      rc;
 
 	memset(out, 0, sizeof *out);
 	s = stmt(st, S_USERS);
@@ -799,7 +819,7 @@ store_users(struct store *st, struct store_users *out)
 void
 store_users_free(struct store_users *u)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < u->n; i++)
 		free(u->v[i].nick);
@@ -810,19 +830,20 @@ store_users_free(struct store_users *u)
 static char *
 column_strdup(sqlite3_stmt *s, int col)
 {
-	const unsigned char	*t;
+	const unsigned char *t;
 
 	t = sqlite3_column_text(s, col);
-	return t ? xstrndup((const char *)t,
-	    (size_t)sqlite3_column_bytes(s, col)) : NULL;
+	return t ?
+	    xstrndup((const char *)t, (size_t)sqlite3_column_bytes(s, col)) :
+	    NULL;
 }
 
 /* Append the rows of s (EVENT_COLUMNS) to out; the step result. */
 static int
 read_events(sqlite3_stmt *s, struct event_list *out)
 {
-	struct event	*e;
-	int		 rc;
+	struct event *e;
+	int	      rc;
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		e = event_list_push(out);
@@ -855,9 +876,9 @@ enum store_result
 store_poll(struct store *st, int64_t since, const char *room, int64_t sid,
     int limit, struct event_list *out, int64_t *cursor)
 {
-	sqlite3_stmt	*s;
-	int64_t		 max;
-	int		 rc;
+	sqlite3_stmt *s;
+	int64_t	      max;
+	int	      rc;
 
 	/*
 	 * One read transaction for both statements: one snapshot, and one
@@ -894,13 +915,13 @@ store_poll(struct store *st, int64_t since, const char *room, int64_t sid,
 
 /* The newest limit events below before that a poll of room would show. */
 enum store_result
-store_history(struct store *st, const char *room, int64_t sid,
-    int64_t before, int limit, struct event_list *out)
+store_history(struct store *st, const char *room, int64_t sid, int64_t before,
+    int limit, struct event_list *out)
 {
-	sqlite3_stmt	*s;
-	struct event	 tmp;
-	size_t		 i;
-	int		 rc;
+	sqlite3_stmt *s;
+	struct event  tmp;
+	size_t	      i;
+	int	      rc;
 
 	s = stmt(st, S_HISTORY);
 	sqlite3_bind_int64(s, 1, before);
@@ -910,7 +931,7 @@ store_history(struct store *st, const char *room, int64_t sid,
 	rc = read_events(s, out);
 	if (rc != SQLITE_DONE)
 		return store_failed(st, rc, "history");
-	for (i = 0; i < out->n / 2; i++) {	/* newest first -> oldest */
+	for (i = 0; i < out->n / 2; i++) { /* newest first -> oldest */
 		tmp = out->v[i];
 		out->v[i] = out->v[out->n - 1 - i];
 		out->v[out->n - 1 - i] = tmp;
@@ -920,11 +941,11 @@ store_history(struct store *st, const char *room, int64_t sid,
 
 /* Every event after id after, at most limit, ascending: for the waiter. */
 enum store_result
-store_read_after(struct store *st, int64_t after, int limit,
-    struct event_list *out)
+store_read_after(
+    struct store *st, int64_t after, int limit, struct event_list *out)
 {
-	sqlite3_stmt	*s;
-	int		 rc;
+	sqlite3_stmt *s;
+	int	      rc;
 
 	s = stmt(st, S_AFTER);
 	sqlite3_bind_int64(s, 1, after);

@@ -19,32 +19,32 @@
 
 enum store_result {
 	STORE_OK,
-	STORE_NOT_FOUND,	/* no such session / user */
-	STORE_CONFLICT,		/* the nick is taken */
-	STORE_LIMITED,		/* over the send rate */
-	STORE_ENDED,		/* the sender's session has ended */
-	STORE_UNAVAILABLE	/* locked past the timeout, disk full, I/O */
+	STORE_NOT_FOUND,  /* no such session / user */
+	STORE_CONFLICT,	  /* the nick is taken */
+	STORE_LIMITED,	  /* over the send rate */
+	STORE_ENDED,	  /* the sender's session has ended */
+	STORE_UNAVAILABLE /* locked past the timeout, disk full, I/O */
 };
 
 struct store;
 
 struct store_session {
-	int64_t	id;
+	int64_t id;
 	char	nick[128];
 	char	csrf[72];
-	int64_t	created_ms;
-	int64_t	last_seen_ms;
+	int64_t created_ms;
+	int64_t last_seen_ms;
 };
 
 struct store_user {
-	char	*nick;
-	int64_t	 since_ms;
-	int64_t	 last_seen_ms;
+	char   *nick;
+	int64_t since_ms;
+	int64_t last_seen_ms;
 };
 
 struct store_users {
-	struct store_user	*v;
-	size_t			 n;
+	struct store_user *v;
+	size_t		   n;
 };
 
 /*
@@ -52,60 +52,59 @@ struct store_users {
  * later an image) and, after store_send_batch, what became of it.
  */
 struct store_send {
-	int64_t		 session;
-	const char	*from;
-	const char	*room;			/* NULL when to is set */
-	const char	*to;			/* recipient nick, or NULL */
-	const char	*to_key;		/* its folded form */
-	const char	*text;
-	size_t		 text_len;
-	const char	*client_id;		/* NULL if none */
-	size_t		 client_id_len;
-	int		 rate_count;		/* so many sends ... */
-	int64_t		 rate_window_ms;	/* ... per this long */
-	int64_t		 now_ms;
+	int64_t	    session;
+	const char *from;
+	const char *room;   /* NULL when to is set */
+	const char *to;	    /* recipient nick, or NULL */
+	const char *to_key; /* its folded form */
+	const char *text;
+	size_t	    text_len;
+	const char *client_id; /* NULL if none */
+	size_t	    client_id_len;
+	int	    rate_count;	    /* so many sends ... */
+	int64_t	    rate_window_ms; /* ... per this long */
+	int64_t	    now_ms;
 
-	const void	*image;			/* an image send: its bytes */
-	size_t		 image_len;
-	const char	*image_type;		/* from validate_image */
+	const void *image; /* an image send: its bytes */
+	size_t	    image_len;
+	const char *image_type; /* from validate_image */
 
-	enum store_result result;		/* OK, LIMITED, NOT_FOUND... */
-	int64_t		 id;			/* the event's id, on OK */
-	int64_t		 image_id;		/* the image's id, on OK */
-	int64_t		 retry_ms;		/* on LIMITED */
+	enum store_result result;   /* OK, LIMITED, NOT_FOUND... */
+	int64_t		  id;	    /* the event's id, on OK */
+	int64_t		  image_id; /* the image's id, on OK */
+	int64_t		  retry_ms; /* on LIMITED */
 };
 
 struct store_image {
-	char		 type[16];		/* image/png ... */
-	unsigned char	*data;
-	size_t		 len;
+	char	       type[16]; /* image/png ... */
+	unsigned char *data;
+	size_t	       len;
 };
 
-struct store	*store_open(const char *, int, int);
-void		 store_close(struct store *);
-int64_t		 store_data_version(struct store *);
-uint64_t	 store_sessions_ended(const struct store *);
-int64_t		 store_max_id(struct store *);
+struct store *store_open(const char *, int, int);
+void	      store_close(struct store *);
+int64_t	      store_data_version(struct store *);
+uint64_t      store_sessions_ended(const struct store *);
+int64_t	      store_max_id(struct store *);
 
 enum store_result store_login(struct store *, const char *, const char *,
-		    const char *, const char *, int64_t, int64_t *, int64_t *);
-enum store_result store_session_find(struct store *, const char *,
-		    struct store_session *);
+    const char *, const char *, int64_t, int64_t *, int64_t *);
+enum store_result store_session_find(
+    struct store *, const char *, struct store_session *);
 enum store_result store_logout(struct store *, int64_t, int64_t);
 enum store_result store_reap_idle(struct store *, int64_t, int64_t, int *);
-void		 store_send_batch(struct store *, struct store_send *const *,
-		    size_t);
-enum store_result store_touch_batch(struct store *, const int64_t *, size_t,
-		    int64_t);
+void store_send_batch(struct store *, struct store_send *const *, size_t);
+enum store_result store_touch_batch(
+    struct store *, const int64_t *, size_t, int64_t);
 enum store_result store_users(struct store *, struct store_users *);
-enum store_result store_image_get(struct store *, int64_t, int64_t,
-		    struct store_image *);
-void		 store_users_free(struct store_users *);
+enum store_result store_image_get(
+    struct store *, int64_t, int64_t, struct store_image *);
+void		  store_users_free(struct store_users *);
 enum store_result store_poll(struct store *, int64_t, const char *, int64_t,
-		    int, struct event_list *, int64_t *);
-enum store_result store_history(struct store *, const char *, int64_t,
-		    int64_t, int, struct event_list *);
-enum store_result store_read_after(struct store *, int64_t, int,
-		    struct event_list *);
+    int, struct event_list *, int64_t *);
+enum store_result store_history(
+    struct store *, const char *, int64_t, int64_t, int, struct event_list *);
+enum store_result store_read_after(
+    struct store *, int64_t, int, struct event_list *);
 
 #endif

@@ -11,9 +11,9 @@
 int
 utf8_decode(const char *str, size_t len, uint32_t *cp)
 {
-	const unsigned char	*s = (const unsigned char *)str;
-	uint32_t		 c, min;
-	int			 n, i;
+	const unsigned char *s = (const unsigned char *)str;
+	uint32_t	     c, min;
+	int		     n, i;
 
 	if (len == 0)
 		return -1;
@@ -23,11 +23,17 @@ utf8_decode(const char *str, size_t len, uint32_t *cp)
 		return 1;
 	}
 	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2; c &= 0x1f; min = 0x80;
+		n = 2;
+		c &= 0x1f;
+		min = 0x80;
 	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3; c &= 0x0f; min = 0x800;
+		n = 3;
+		c &= 0x0f;
+		min = 0x800;
 	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4; c &= 0x07; min = 0x10000;
+		n = 4;
+		c &= 0x07;
+		min = 0x10000;
 	} else
 		return -1;
 	if (len < (size_t)n)

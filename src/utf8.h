@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-int	utf8_decode(const char *, size_t, uint32_t *);
-void	utf8_encode(uint32_t, char *, size_t *);
+int  utf8_decode(const char *, size_t, uint32_t *);
+void utf8_encode(uint32_t, char *, size_t *);
 
 #endif

@@ -50,13 +50,13 @@ is_invisible(uint32_t cp)
  * count, -1 for invalid UTF-8, -2 if reject() refused a character.
  */
 static long
-count_chars(const char *s, size_t len, int (*reject)(uint32_t),
-    uint32_t *first, uint32_t *last)
+count_chars(const char *s, size_t len, int (*reject)(uint32_t), uint32_t *first,
+    uint32_t *last)
 {
-	size_t		i = 0;
-	long		n = 0;
-	uint32_t	cp = 0;
-	int		k;
+	size_t	 i = 0;
+	long	 n = 0;
+	uint32_t cp = 0;
+	int	 k;
 
 	while (i < len) {
 		k = utf8_decode(s + i, len - i, &cp);
@@ -84,10 +84,10 @@ nick_rejects(uint32_t cp)
 const char *
 validate_nick(const char *s, size_t len)
 {
-	struct buf	folded;
-	uint32_t	first = 0, last = 0;
-	long		n;
-	int		reserved;
+	struct buf folded;
+	uint32_t   first = 0, last = 0;
+	long	   n;
+	int	   reserved;
 
 	n = count_chars(s, len, nick_rejects, &first, &last);
 	if (n == -1)
@@ -110,13 +110,13 @@ validate_nick(const char *s, size_t len)
 const char *
 validate_room(const char *s, size_t len)
 {
-	size_t	i;
+	size_t i;
 
 	if (len < 1 || len > ROOM_MAX_BYTES)
 		return "A room name is 1 to 32 characters.";
 	for (i = 0; i < len; i++) {
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
 			return "A room name is made of a-z, 0-9 and -.";
 	}
 	return NULL;
@@ -125,7 +125,7 @@ validate_room(const char *s, size_t len)
 const char *
 validate_text(const char *s, size_t len)
 {
-	long	n;
+	long n;
 
 	/*
 	 * API.md asks only for valid UTF-8 here (unlike nicks): control
@@ -144,7 +144,7 @@ validate_text(const char *s, size_t len)
 const char *
 validate_client_id(const char *s, size_t len)
 {
-	long	n;
+	long n;
 
 	n = count_chars(s, len, is_control, NULL, NULL);
 	if (n < 0)
@@ -162,8 +162,8 @@ validate_client_id(const char *s, size_t len)
 const char *
 validate_image(const unsigned char *p, size_t len, const char **type)
 {
-	static const unsigned char	png[] = { 0x89, 'P', 'N', 'G', '\r',
-					    '\n', 0x1a, '\n' };
+	static const unsigned char png[] = { 0x89, 'P', 'N', 'G', '\r', '\n',
+		0x1a, '\n' };
 
 	*type = NULL;
 	if (len >= 16 && memcmp(p, png, sizeof png) == 0 &&
@@ -171,14 +171,15 @@ validate_image(const unsigned char *p, size_t len, const char **type)
 		*type = "image/png";
 	else if (len >= 4 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
 		*type = "image/jpeg";
-	else if (len >= 10 && (memcmp(p, "GIF87a", 6) == 0 ||
-	    memcmp(p, "GIF89a", 6) == 0))
+	else if (len >= 10 &&
+	    (memcmp(p, "GIF87a", 6) == 0 || memcmp(p, "GIF89a", 6) == 0))
 		*type = "image/gif";
 	else if (len >= 16 && memcmp(p, "RIFF", 4) == 0 &&
 	    memcmp(p + 8, "WEBPVP8", 7) == 0)
 		*type = "image/webp";
 	if (*type == NULL)
-		return len == 0 ? "The file is empty." :
+		return len == 0 ?
+		    "The file is empty." :
 		    "Only PNG, JPEG, GIF and WebP images are accepted.";
 	return NULL;
 }
@@ -187,7 +188,7 @@ validate_image(const unsigned char *p, size_t len, const char **type)
 static locale_t
 fold_locale(void)
 {
-	static locale_t	loc;
+	static locale_t loc;
 	static int	tried;
 
 	if (!tried) {
@@ -204,11 +205,11 @@ fold_locale(void)
 void
 validate_fold_nick(const char *s, size_t len, struct buf *out)
 {
-	locale_t	loc = fold_locale();
-	uint32_t	cp;
-	size_t		i = 0, n;
-	char		enc[4];
-	int		k;
+	locale_t loc = fold_locale();
+	uint32_t cp;
+	size_t	 i = 0, n;
+	char	 enc[4];
+	int	 k;
 
 	while (i < len) {
 		k = utf8_decode(s + i, len - i, &cp);
@@ -219,8 +220,8 @@ validate_fold_nick(const char *s, size_t len, struct buf *out)
 		if (cp < 0x80)
 			cp = (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
 		else if (loc != (locale_t)0)
-			cp = (uint32_t)towlower_l(towupper_l((wint_t)cp, loc),
-			    loc);
+			cp = (uint32_t)towlower_l(
+			    towupper_l((wint_t)cp, loc), loc);
 		/* Never let folding produce something that is not a scalar. */
 		if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 			cp = 0xfffd;

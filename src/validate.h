@@ -13,16 +13,16 @@
 
 #include "buf.h"
 
-#define NICK_MAX_CHARS		24
-#define ROOM_MAX_BYTES		32
-#define TEXT_MAX_CHARS		2000
-#define CLIENT_ID_MAX_CHARS	64
+#define NICK_MAX_CHARS 24
+#define ROOM_MAX_BYTES 32
+#define TEXT_MAX_CHARS 2000
+#define CLIENT_ID_MAX_CHARS 64
 
-const char	*validate_nick(const char *, size_t);
-const char	*validate_room(const char *, size_t);
-const char	*validate_text(const char *, size_t);
-const char	*validate_client_id(const char *, size_t);
-const char	*validate_image(const unsigned char *, size_t, const char **);
-void		 validate_fold_nick(const char *, size_t, struct buf *);
+const char *validate_nick(const char *, size_t);
+const char *validate_room(const char *, size_t);
+const char *validate_text(const char *, size_t);
+const char *validate_client_id(const char *, size_t);
+const char *validate_image(const unsigned char *, size_t, const char **);
+void	    validate_fold_nick(const char *, size_t, struct buf *);
 
 #endif

@@ -10,25 +10,25 @@
 #include "xmalloc.h"
 
 struct waiter_poll {
-	struct conn		*conn;
-	int64_t			 cursor;	/* everything up to it seen */
-	int64_t			 session;
-	int64_t			 deadline;	/* loop_now() ms */
-	waiter_answer_fn	 answer;
-	struct waiter_poll	*prev, *next;	/* in lists[timeout] */
-	unsigned char		 timeout;
-	char			 room[WAITER_ROOM_MAX + 1];
+	struct conn	   *conn;
+	int64_t		    cursor; /* everything up to it seen */
+	int64_t		    session;
+	int64_t		    deadline; /* loop_now() ms */
+	waiter_answer_fn    answer;
+	struct waiter_poll *prev, *next; /* in lists[timeout] */
+	unsigned char	    timeout;
+	char		    room[WAITER_ROOM_MAX + 1];
 };
 
 struct poll_list {
-	struct waiter_poll	*head, *tail;
+	struct waiter_poll *head, *tail;
 };
 
-static struct poll_list		lists[WAITER_MAX_TIMEOUT + 1];
-static struct loop_timer	timer;
-static int			parked;
+static struct poll_list	 lists[WAITER_MAX_TIMEOUT + 1];
+static struct loop_timer timer;
+static int		 parked;
 
-static void	waiter_expire(struct loop_timer *);
+static void waiter_expire(struct loop_timer *);
 
 void
 waiter_init(void)
@@ -46,7 +46,7 @@ waiter_count(void)
 static void
 rearm(void)
 {
-	int64_t	next = -1;
+	int64_t next = -1;
 	int	i;
 
 	for (i = 0; i <= WAITER_MAX_TIMEOUT; i++) {
@@ -63,7 +63,7 @@ rearm(void)
 static void
 unlink_poll(struct waiter_poll *p)
 {
-	struct poll_list	*l = &lists[p->timeout];
+	struct poll_list *l = &lists[p->timeout];
 
 	if (p->prev != NULL)
 		p->prev->next = p->next;
@@ -80,7 +80,7 @@ unlink_poll(struct waiter_poll *p)
 static void
 poll_gone(struct conn *c, void *arg)
 {
-	struct waiter_poll	*p = arg;
+	struct waiter_poll *p = arg;
 
 	unlink_poll(p);
 	free(p);
@@ -102,11 +102,11 @@ finish(struct waiter_poll *p, const struct event *const *v, size_t n,
  * most timeout seconds for an event that session may see in room.
  */
 void
-waiter_park(struct conn *c, int64_t cursor, int64_t session,
-    const char *room, int timeout, waiter_answer_fn answer)
+waiter_park(struct conn *c, int64_t cursor, int64_t session, const char *room,
+    int timeout, waiter_answer_fn answer)
 {
-	struct waiter_poll	*p;
-	struct poll_list	*l;
+	struct waiter_poll *p;
+	struct poll_list   *l;
 
 	if (timeout < 0)
 		timeout = 0;
@@ -137,9 +137,9 @@ waiter_park(struct conn *c, int64_t cursor, int64_t session,
 static void
 waiter_expire(struct loop_timer *t)
 {
-	int64_t			 now = loop_now();
-	struct waiter_poll	*p;
-	int			 i;
+	int64_t		    now = loop_now();
+	struct waiter_poll *p;
+	int		    i;
 
 	for (i = 0; i <= WAITER_MAX_TIMEOUT; i++) {
 		while ((p = lists[i].head) != NULL && p->deadline <= now)
@@ -157,17 +157,18 @@ waiter_expire(struct loop_timer *t)
 void
 waiter_news(const struct event_list *batch, int64_t batch_max)
 {
-	static const struct event	*seen[WAITER_MAX_EVENTS];
-	struct waiter_poll		*p, *next;
-	const struct event		*e;
-	size_t				 i, n;
-	int				 t;
+	static const struct event *seen[WAITER_MAX_EVENTS];
+	struct waiter_poll	  *p, *next;
+	const struct event	  *e;
+	size_t			   i, n;
+	int			   t;
 
 	for (t = 0; t <= WAITER_MAX_TIMEOUT; t++) {
 		for (p = lists[t].head; p != NULL; p = next) {
 			next = p->next;
 			n = 0;
-			for (i = 0; i < batch->n && n < WAITER_MAX_EVENTS; i++) {
+			for (i = 0; i < batch->n && n < WAITER_MAX_EVENTS;
+			     i++) {
 				e = &batch->v[i];
 				if (e->id > p->cursor &&
 				    event_visible(e, p->room, p->session))
@@ -178,9 +179,11 @@ waiter_news(const struct event_list *batch, int64_t batch_max)
 					p->cursor = batch_max;
 				continue;
 			}
-			/* Cut at the limit: the next poll goes on from there. */
-			finish(p, seen, n, n == WAITER_MAX_EVENTS ?
-			    seen[n - 1]->id : batch_max);
+			/* Cut at the limit: the next poll goes on from there.
+			 */
+			finish(p, seen, n,
+			    n == WAITER_MAX_EVENTS ? seen[n - 1]->id :
+						     batch_max);
 		}
 	}
 	rearm();
@@ -190,8 +193,8 @@ waiter_news(const struct event_list *batch, int64_t batch_max)
 void
 waiter_answer_all(void)
 {
-	struct waiter_poll	*p;
-	int			 i;
+	struct waiter_poll *p;
+	int		    i;
 
 	for (i = 0; i <= WAITER_MAX_TIMEOUT; i++) {
 		while ((p = lists[i].head) != NULL)

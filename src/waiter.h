@@ -20,9 +20,9 @@
 #include "conn.h"
 #include "event.h"
 
-#define WAITER_MAX_TIMEOUT	60
-#define WAITER_ROOM_MAX		32
-#define WAITER_MAX_EVENTS	500	/* in one answer (API.md) */
+#define WAITER_MAX_TIMEOUT 60
+#define WAITER_ROOM_MAX 32
+#define WAITER_MAX_EVENTS 500 /* in one answer (API.md) */
 
 struct waiter_poll;
 
@@ -30,14 +30,14 @@ struct waiter_poll;
  * Answer a parked poll with the n events of v (n may be 0) and the cursor
  * for its next poll. Called once; the poll is freed after.
  */
-typedef void (*waiter_answer_fn)(struct conn *, const struct event *const *,
-    size_t, int64_t);
+typedef void (*waiter_answer_fn)(
+    struct conn *, const struct event *const *, size_t, int64_t);
 
-void	 waiter_init(void);
-void	 waiter_park(struct conn *, int64_t, int64_t, const char *, int,
-	    waiter_answer_fn);
-void	 waiter_news(const struct event_list *, int64_t);
-void	 waiter_answer_all(void);
-int	 waiter_count(void);
+void waiter_init(void);
+void waiter_park(
+    struct conn *, int64_t, int64_t, const char *, int, waiter_answer_fn);
+void waiter_news(const struct event_list *, int64_t);
+void waiter_answer_all(void);
+int  waiter_count(void);
 
 #endif

@@ -17,18 +17,18 @@
 #include "watch.h"
 #include "xmalloc.h"
 
-#define WATCH_BATCH	500
-#define WATCH_RECHECKS	4	/* after a hint: at 1, 2, 4 and 8 ms */
+#define WATCH_BATCH 500
+#define WATCH_RECHECKS 4 /* after a hint: at 1, 2, 4 and 8 ms */
 
-static struct app		*app;
-static int64_t			 last_id;	/* rows up to it delivered */
-static int64_t			 last_version;
-static int			 undelivered;	/* a delivery failed: retry */
-static struct loop_timer	 tick_timer;
-static struct loop_timer	 recheck_timer;
-static int			 rechecks_left;
-static struct loop_io		 inotify_io = { -1, NULL, 0 };
-static char			*wal_name;	/* basename of the -wal file */
+static struct app	*app;
+static int64_t		 last_id; /* rows up to it delivered */
+static int64_t		 last_version;
+static int		 undelivered; /* a delivery failed: retry */
+static struct loop_timer tick_timer;
+static struct loop_timer recheck_timer;
+static int		 rechecks_left;
+static struct loop_io	 inotify_io = { -1, NULL, 0 };
+static char		*wal_name; /* basename of the -wal file */
 
 /*
  * Read the rows after last_id and offer them to the parked polls; -1 if
@@ -38,9 +38,9 @@ static char			*wal_name;	/* basename of the -wal file */
 static int
 deliver(void)
 {
-	struct event_list	batch;
-	int64_t			max;
-	int			rc = 0;
+	struct event_list batch;
+	int64_t		  max;
+	int		  rc = 0;
 
 	memset(&batch, 0, sizeof batch);
 	for (;;) {
@@ -56,8 +56,8 @@ deliver(void)
 				last_id = max;
 			break;
 		}
-		if (store_read_after(app->store, last_id, WATCH_BATCH,
-		    &batch) != STORE_OK) {
+		if (store_read_after(
+			app->store, last_id, WATCH_BATCH, &batch) != STORE_OK) {
 			rc = -1;
 			break;
 		}
@@ -81,12 +81,12 @@ deliver(void)
 static int
 check(void)
 {
-	int64_t	v;
+	int64_t v;
 
 	v = store_data_version(app->store);
 	if (v < 0 || (v == last_version && !undelivered))
 		return 0;
-	last_version = v;	/* a failed delivery is retried: undelivered */
+	last_version = v; /* a failed delivery is retried: undelivered */
 	deliver();
 	return 1;
 }
@@ -107,19 +107,18 @@ recheck(struct loop_timer *t)
 {
 	if (check() || --rechecks_left <= 0)
 		return;
-	loop_timer_at(t, loop_now() +
-	    (1 << (WATCH_RECHECKS - rechecks_left)));
+	loop_timer_at(t, loop_now() + (1 << (WATCH_RECHECKS - rechecks_left)));
 }
 
 static void
 on_inotify(struct loop_io *io, uint32_t events)
 {
-	char				 buf[4096]
+	char buf[4096]
 	    __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event	*ev;
-	ssize_t				 n;
-	char				*p;
-	int				 hinted = 0;
+	const struct inotify_event *ev;
+	ssize_t			    n;
+	char			   *p;
+	int			    hinted = 0;
 
 	while ((n = read(io->fd, buf, sizeof buf)) > 0) {
 		for (p = buf; p < buf + n; p += sizeof *ev + ev->len) {
@@ -138,7 +137,7 @@ on_inotify(struct loop_io *io, uint32_t events)
 static void
 start_inotify(const char *db_path)
 {
-	char	*copy, *dir;
+	char *copy, *dir;
 
 	copy = xstrdup(db_path);
 	dir = dirname(copy);
@@ -146,8 +145,8 @@ start_inotify(const char *db_path)
 	if (inotify_io.fd < 0 ||
 	    inotify_add_watch(inotify_io.fd, dir, IN_MODIFY) < 0) {
 		log_warn("watch: inotify on %s: %s; relying on the %d ms "
-		    "check alone", dir, strerror(errno),
-		    app->conf->watch_interval_ms);
+			 "check alone",
+		    dir, strerror(errno), app->conf->watch_interval_ms);
 		if (inotify_io.fd >= 0)
 			close(inotify_io.fd);
 		inotify_io.fd = -1;
@@ -162,8 +161,8 @@ start_inotify(const char *db_path)
 int
 watch_start(struct app *a)
 {
-	char	*copy, *base;
-	size_t	 len;
+	char  *copy, *base;
+	size_t len;
 
 	app = a;
 	last_id = store_max_id(app->store);
@@ -223,4 +222,3 @@ watch_stop(void)
 		inotify_io.fd = -1;
 	}
 }
-

@@ -16,8 +16,8 @@
 
 int	watch_start(struct app *);
 void	watch_wrote(void);
-int64_t	watch_delivered(void);
-int64_t	watch_seen_version(void);
+int64_t watch_delivered(void);
+int64_t watch_seen_version(void);
 void	watch_stop(void);
 
 #endif

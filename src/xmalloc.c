@@ -18,7 +18,7 @@ xmalloc_die(size_t size)
 void *
 xmalloc(size_t size)
 {
-	void	*p;
+	void *p;
 
 	p = malloc(size ? size : 1);
 	if (p == NULL)
@@ -30,7 +30,7 @@ xmalloc(size_t size)
 void *
 xcalloc(size_t n, size_t size)
 {
-	void	*p;
+	void *p;
 
 	p = calloc(n ? n : 1, size ? size : 1);
 	if (p == NULL)
@@ -59,7 +59,7 @@ xstrdup(const char *s)
 char *
 xstrndup(const char *s, size_t len)
 {
-	char	*p;
+	char *p;
 
 	p = xmalloc(len + 1);
 	memcpy(p, s, len);

@@ -9,28 +9,30 @@
 #include <stdio.h>
 #include <string.h>
 
-static int	tap_count, tap_failed;
+static int tap_count, tap_failed;
 
-#define ok(cond, ...) do {						\
-	tap_count++;							\
-	if (!(cond))							\
-		tap_failed++;						\
-	printf("%sok %d - ", (cond) ? "" : "not ", tap_count);		\
-	printf(__VA_ARGS__);						\
-	printf("\n");							\
-	if (!(cond))							\
-		printf("# failed at %s:%d\n", __FILE__, __LINE__);	\
-} while (0)
+#define ok(cond, ...) \
+	do { \
+		tap_count++; \
+		if (!(cond)) \
+			tap_failed++; \
+		printf("%sok %d - ", (cond) ? "" : "not ", tap_count); \
+		printf(__VA_ARGS__); \
+		printf("\n"); \
+		if (!(cond)) \
+			printf("# failed at %s:%d\n", __FILE__, __LINE__); \
+	} while (0)
 
 /* Compare a buffer with a C string, showing both when they differ. */
-#define ok_bytes(data, len, want, name) do {				\
-	int same_ = (len) == strlen(want) &&				\
-	    memcmp((data), (want), (len)) == 0;				\
-	ok(same_, "%s", name);						\
-	if (!same_)							\
-		printf("#   got:  %.*s\n#   want: %s\n", (int)(len),	\
-		    (const char *)(data), (want));			\
-} while (0)
+#define ok_bytes(data, len, want, name) \
+	do { \
+		int same_ = (len) == strlen(want) && \
+		    memcmp((data), (want), (len)) == 0; \
+		ok(same_, "%s", name); \
+		if (!same_) \
+			printf("#   got:  %.*s\n#   want: %s\n", (int)(len), \
+			    (const char *)(data), (want)); \
+	} while (0)
 
 static int
 tap_done(void)

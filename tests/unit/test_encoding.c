@@ -15,17 +15,19 @@
 static void
 test_records(void)
 {
-	struct buf		 b;
-	const unsigned char	*p;
-	static char		 big[70000];
+	struct buf	     b;
+	const unsigned char *p;
+	static char	     big[70000];
 
 	buf_init(&b);
 	conn_encode_records(&b, 0x1234, "abc", 3);
 	p = (const unsigned char *)b.data;
-	ok(b.len == 8 + 3 + 5 + 8 + 16, "one STDOUT record padded to 8, "
+	ok(b.len == 8 + 3 + 5 + 8 + 16,
+	    "one STDOUT record padded to 8, "
 	    "the empty STDOUT, END_REQUEST");
 	ok(p[0] == 1 && p[1] == 6 && p[2] == 0x12 && p[3] == 0x34 &&
-	    p[4] == 0 && p[5] == 3 && p[6] == 5, "STDOUT header");
+		p[4] == 0 && p[5] == 3 && p[6] == 5,
+	    "STDOUT header");
 	ok(memcmp(p + 8, "abc", 3) == 0, "the data");
 	ok(p[16] == 1 && p[17] == 6 && p[20] == 0 && p[21] == 0,
 	    "the empty STDOUT record ends the stream");
@@ -36,8 +38,9 @@ test_records(void)
 	conn_encode_records(&b, 1, big, sizeof big);
 	p = (const unsigned char *)b.data;
 	ok(p[4] == 0xff && p[5] == 0xff, "a record holds at most 65535 bytes");
-	ok(b.len == 8 + 65535 + 1 + 8 + (sizeof big - 65535) +
-	    (8 - (sizeof big - 65535) % 8) % 8 + 8 + 16,
+	ok(b.len ==
+		8 + 65535 + 1 + 8 + (sizeof big - 65535) +
+		    (8 - (sizeof big - 65535) % 8) % 8 + 8 + 16,
 	    "a large answer is split in two records");
 	buf_free(&b);
 }
@@ -45,34 +48,36 @@ test_records(void)
 static void
 test_reply(void)
 {
-	struct buf	b;
+	struct buf b;
 
 	buf_init(&b);
 	reply_format(&b, 429, "Retry-After: 3\r\n", "{}", 2);
-	ok_bytes(b.data, b.len, "Status: 429 Too Many Requests\r\n"
+	ok_bytes(b.data, b.len,
+	    "Status: 429 Too Many Requests\r\n"
 	    "Content-Type: application/json; charset=utf-8\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "Retry-After: 3\r\n"
-	    "Content-Length: 2\r\n\r\n{}", "an answer's head and body");
+	    "Content-Length: 2\r\n\r\n{}",
+	    "an answer's head and body");
 	buf_free(&b);
 	ok(reply_error_status(API_NICK_TAKEN) == 409 &&
-	    strcmp(reply_error_code(API_NICK_TAKEN), "nick_taken") == 0,
+		strcmp(reply_error_code(API_NICK_TAKEN), "nick_taken") == 0,
 	    "nick_taken is 409");
 	ok(reply_error_status(API_UNAVAILABLE) == 503 &&
-	    reply_error_status(API_TOO_LARGE) == 413 &&
-	    reply_error_status(API_METHOD_NOT_ALLOWED) == 405 &&
-	    reply_error_status(API_RATE_LIMITED) == 429 &&
-	    reply_error_status(API_NO_SESSION) == 401 &&
-	    reply_error_status(API_BAD_CSRF) == 403,
+		reply_error_status(API_TOO_LARGE) == 413 &&
+		reply_error_status(API_METHOD_NOT_ALLOWED) == 405 &&
+		reply_error_status(API_RATE_LIMITED) == 429 &&
+		reply_error_status(API_NO_SESSION) == 401 &&
+		reply_error_status(API_BAD_CSRF) == 403,
 	    "the statuses of API.md");
 }
 
 static void
 test_events(void)
 {
-	struct event	e;
-	struct buf	b;
+	struct event e;
+	struct buf   b;
 
 	memset(&e, 0, sizeof e);
 	e.id = 42;
@@ -86,9 +91,11 @@ test_events(void)
 	e.sender_session = 7;
 	buf_init(&b);
 	event_json(&b, &e);
-	ok_bytes(b.data, b.len, "{\"id\":42,\"ts\":1764068400123,"
+	ok_bytes(b.data, b.len,
+	    "{\"id\":42,\"ts\":1764068400123,"
 	    "\"type\":\"message\",\"room\":\"lobby\",\"from\":\"alice\","
-	    "\"text\":\"hi \\u003cb\\u003e\"}", "a message as JSON");
+	    "\"text\":\"hi \\u003cb\\u003e\"}",
+	    "a message as JSON");
 	ok(event_visible(&e, "lobby", 9), "a message is seen in its room");
 	ok(!event_visible(&e, "other", 9), "not in another room");
 	e.type = "private";
@@ -107,18 +114,20 @@ test_events(void)
 	ok(event_visible(&e, "any-room", 0), "a leave is seen everywhere");
 	buf_reset(&b);
 	event_json(&b, &e);
-	ok_bytes(b.data, b.len, "{\"id\":42,\"ts\":1764068400123,"
+	ok_bytes(b.data, b.len,
+	    "{\"id\":42,\"ts\":1764068400123,"
 	    "\"type\":\"leave\",\"from\":\"alice\",\"text\":\"timeout\","
-	    "\"online\":3}", "a leave as JSON, with the online count");
+	    "\"online\":3}",
+	    "a leave as JSON, with the online count");
 	buf_free(&b);
 }
 
 static void
 test_sha256(void)
 {
-	uint8_t	d[SHA256_LEN];
-	char	hex[65];
-	int	i;
+	uint8_t		  d[SHA256_LEN];
+	char		  hex[65];
+	int		  i;
 	static const char abc[] =
 	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 	static const char two_blocks[] =
@@ -128,8 +137,8 @@ test_sha256(void)
 	for (i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", d[i]);
 	ok(strcmp(hex, abc) == 0, "SHA-256 of abc (FIPS 180-4)");
-	sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-	    56, d);
+	sha256(
+	    "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, d);
 	for (i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", d[i]);
 	ok(strcmp(hex, two_blocks) == 0, "SHA-256 across two blocks");
@@ -138,18 +147,17 @@ test_sha256(void)
 static void
 test_conf(void)
 {
-	struct conf	c;
-	char		*ok_argv[] = { "chatd", "--rate-limit", "3/60",
-			    "--poll-max", "30", "--sync", "normal", "-w", "3",
-			    NULL };
-	char		*bad_argv[] = { "chatd", "--rate-limit", "3", NULL };
-	char		*idle_argv[] = { "chatd", "--idle-timeout", "10",
-			    NULL };
+	struct conf c;
+	char *ok_argv[] = { "chatd", "--rate-limit", "3/60", "--poll-max", "30",
+		"--sync", "normal", "-w", "3", NULL };
+	char *bad_argv[] = { "chatd", "--rate-limit", "3", NULL };
+	char *idle_argv[] = { "chatd", "--idle-timeout", "10", NULL };
 
 	conf_defaults(&c);
 	ok(conf_parse(&c, 9, ok_argv) == CONF_OK && c.rate_count == 3 &&
-	    c.rate_window == 60 && c.poll_max == 30 && c.poll_timeout == 25 &&
-	    !c.sync_full && c.workers == 3, "options parse");
+		c.rate_window == 60 && c.poll_max == 30 &&
+		c.poll_timeout == 25 && !c.sync_full && c.workers == 3,
+	    "options parse");
 	conf_defaults(&c);
 	ok(conf_parse(&c, 3, bad_argv) == CONF_EXIT_ERROR,
 	    "a rate limit needs N/S");

@@ -7,7 +7,7 @@
 static void
 check(const char *in, size_t len, const char *want, const char *name)
 {
-	struct buf	b;
+	struct buf b;
 
 	buf_init(&b);
 	json_string(&b, in, len);
@@ -18,7 +18,7 @@ check(const char *in, size_t len, const char *want, const char *name)
 int
 main(void)
 {
-	struct buf	b;
+	struct buf b;
 
 	check("hi", 2, "\"hi\"", "plain ASCII passes through");
 	check("", 0, "\"\"", "empty string");
@@ -34,7 +34,8 @@ main(void)
 	check("caf\xc3\xa9 \xf0\x9f\x98\x80", 10,
 	    "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"", "valid UTF-8 passes through");
 	check("a\xffz", 3, "\"a\\ufffdz\"", "an invalid byte becomes U+FFFD");
-	check("\xc0\xaf", 2, "\"\\ufffd\\ufffd\"", "overlong forms are invalid");
+	check(
+	    "\xc0\xaf", 2, "\"\\ufffd\\ufffd\"", "overlong forms are invalid");
 	check("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\"",
 	    "surrogates are invalid");
 	check("\xe2\x82", 2, "\"\\ufffd\\ufffd\"", "a truncated sequence");

@@ -5,7 +5,7 @@
  * reported nchan's latencies as zero.) The load generator is one file
  * with its own main, so it is included here with main renamed.
  */
-int	loadgen_main(int, char **);
+int loadgen_main(int, char **);
 
 #define main loadgen_main
 #include "../../bench/loadgen.c"
@@ -17,7 +17,7 @@ int	loadgen_main(int, char **);
 static struct client *
 poller(uint32_t n)
 {
-	static struct client	cl;
+	static struct client cl;
 
 	O.maxseq = n;
 	free(cl.seen);
@@ -32,13 +32,15 @@ poller(uint32_t n)
 static void
 test_scan(void)
 {
-	struct client	*cl;
-	char		 buf[64];
-	int64_t		 now = 5000000;
+	struct client *cl;
+	char	       buf[64];
+	int64_t	       now = 5000000;
 
 	/* The body ends at the last digit; the bytes after it are digits. */
 	cl = poller(10);
-	strcpy(buf, "b:3:4000000" "999");
+	strcpy(buf,
+	    "b:3:4000000"
+	    "999");
 	scan_seqs(cl, buf, 11, now);
 	ok(W.st.deliveries == 1 && W.counts[3] == 1,
 	    "a message at the very end of a body is found");
@@ -62,29 +64,32 @@ test_scan(void)
 static void
 test_http(void)
 {
-	struct resp	 r;
-	char		 buf[512];
-	ssize_t		 n;
+	struct resp r;
+	char	    buf[512];
+	ssize_t	    n;
 
-	strcpy(buf, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+	strcpy(buf,
+	    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
 	    "Etag: 7\r\n\r\nhelloHTTP/1.1");
 	n = resp_parse(buf, strlen(buf), 0, &r);
 	ok(n == (ssize_t)strlen(buf) - 8 && r.status == 200 && r.blen == 5 &&
-	    memcmp(r.body, "hello", 5) == 0 && strcmp(r.etag, "7") == 0,
+		memcmp(r.body, "hello", 5) == 0 && strcmp(r.etag, "7") == 0,
 	    "Content-Length: the body, and where the next answer begins");
 
 	strcpy(buf, "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nhello");
 	ok(resp_parse(buf, strlen(buf), 0, &r) == 0,
 	    "a body not all here yet: wait for more");
 
-	strcpy(buf, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	strcpy(buf,
+	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 	    "3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n");
 	n = resp_parse(buf, strlen(buf), 0, &r);
 	ok(n == (ssize_t)strlen(buf) && r.blen == 7 &&
-	    memcmp(r.body, "abcdefg", 7) == 0,
+		memcmp(r.body, "abcdefg", 7) == 0,
 	    "chunked: the chunks joined");
 
-	strcpy(buf, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	strcpy(buf,
+	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 	    "3\r\nabc\r\n4\r\nde");
 	ok(resp_parse(buf, strlen(buf), 0, &r) == 0,
 	    "chunked, cut in a chunk: wait for more");
@@ -96,9 +101,11 @@ test_http(void)
 static void
 test_json(void)
 {
-	char	buf[128], s[16];
+	char buf[128], s[16];
 
-	strcpy(buf, "{\"cursor\":4217,\"events\":[]}" "99");
+	strcpy(buf,
+	    "{\"cursor\":4217,\"events\":[]}"
+	    "99");
 	ok(json_int(buf, strlen(buf) - 2, "cursor") == 4217,
 	    "json_int reads the cursor");
 	strcpy(buf, "{\"cursor\":42");
@@ -109,7 +116,8 @@ test_json(void)
 	ok(json_max_id(buf, strlen(buf)) == 12, "json_max_id: the largest");
 	strcpy(buf, "{\"session\":\"abc\",\"csrf\":\"0123456789abcdefXYZ\"}");
 	ok(json_str(buf, strlen(buf), "session", s, sizeof s) == 0 &&
-	    strcmp(s, "abc") == 0, "json_str copies a string");
+		strcmp(s, "abc") == 0,
+	    "json_str copies a string");
 	ok(json_str(buf, strlen(buf), "csrf", s, sizeof s) == -1,
 	    "json_str refuses one too long for its buffer");
 }
@@ -117,11 +125,11 @@ test_json(void)
 static void
 test_hist(void)
 {
-	static struct hist	h;
-	int			i;
+	static struct hist h;
+	int		   i;
 
 	for (i = 1; i <= 100; i++)
-		hist_add(&h, (int64_t)i * MS);	/* 1 to 100 ms */
+		hist_add(&h, (int64_t)i * MS); /* 1 to 100 ms */
 	ok(hist_ms(&h, 0.5) >= 50 && hist_ms(&h, 0.5) <= 50.01,
 	    "p50 of 1..100 ms is 50 ms (%.2f)", hist_ms(&h, 0.5));
 	ok(hist_ms(&h, 0.99) >= 99 && hist_ms(&h, 0.99) <= 99.01,

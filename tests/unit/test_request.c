@@ -13,37 +13,44 @@ decode(struct pool *p, const char *s, struct params *ps)
 int
 main(void)
 {
-	struct pool		*p = pool_new();
-	struct params		 ps;
-	struct request		 r;
-	struct str		 v, s;
-	const struct str	*a;
-	long long		 n;
+	struct pool	 *p = pool_new();
+	struct params	  ps;
+	struct request	  r;
+	struct str	  v, s;
+	const struct str *a;
+	long long	  n;
 
 	ok(decode(p, "a=1&b=two+words&c=%41%2b%e2%82%ac", &ps) == NULL &&
-	    ps.n == 3, "three pairs decode");
+		ps.n == 3,
+	    "three pairs decode");
 	ok(str_eq(ps.v[1].value, "two words"), "+ is a space");
 	ok(str_eq(ps.v[2].value, "A+\xe2\x82\xac"), "%%-escapes decode");
 	ok(decode(p, "&&a=1&&", &ps) == NULL && ps.n == 1,
 	    "empty pieces are skipped");
 	ok(decode(p, "flag&x=", &ps) == NULL && ps.n == 2 &&
-	    ps.v[0].value.len == 0 && ps.v[1].value.len == 0,
+		ps.v[0].value.len == 0 && ps.v[1].value.len == 0,
 	    "a name without = or value has an empty value");
 	ok(decode(p, "a=%zz", &ps) != NULL, "a bad hex digit is an error");
 	ok(decode(p, "a=%4", &ps) != NULL, "a short escape is an error");
 	ok(decode(p, "a=%", &ps) != NULL, "a lone %% is an error");
 	ok(decode(p, "a=1&a=2", &ps) != NULL, "a repeated name is an error");
 	ok(decode(p, "a=%00b", &ps) == NULL && ps.v[0].value.len == 2 &&
-	    ps.v[0].value.p[0] == '\0', "%%00 decodes to a NUL, length kept");
-	ok(decode(p, "a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9&j=10&k=11&l=12&"
-	    "m=13&n=14&o=15&p=16&q=17&r=18&s=19&t=20&u=21&v=22&w=23&x=24&"
-	    "y=25&z=26&A=1&B=2&C=3&D=4&E=5&F=6&G=7", &ps) != NULL,
+		ps.v[0].value.p[0] == '\0',
+	    "%%00 decodes to a NUL, length kept");
+	ok(decode(p,
+	       "a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9&j=10&k=11&l=12&"
+	       "m=13&n=14&o=15&p=16&q=17&r=18&s=19&t=20&u=21&v=22&w=23&x=24&"
+	       "y=25&z=26&A=1&B=2&C=3&D=4&E=5&F=6&G=7",
+	       &ps) != NULL,
 	    "more than 32 parameters is an error");
 
 	ok(request_cookie("a=1; chat_session=XYZ; b=2", "chat_session", &v) &&
-	    str_eq(v, "XYZ"), "a cookie among others");
-	ok(request_cookie("chat_session=first;chat_session=second",
-	    "chat_session", &v) && str_eq(v, "first"), "the first one wins");
+		str_eq(v, "XYZ"),
+	    "a cookie among others");
+	ok(request_cookie(
+	       "chat_session=first;chat_session=second", "chat_session", &v) &&
+		str_eq(v, "first"),
+	    "the first one wins");
 	ok(!request_cookie("xchat_session=1", "chat_session", &v),
 	    "a longer name does not match");
 	ok(!request_cookie(NULL, "chat_session", &v), "no header");
@@ -88,7 +95,8 @@ main(void)
 	ok(request_parse_int(&s, 0, 60, &n) == -1, "empty");
 	s = STR("9223372036854775807");
 	ok(request_parse_int(&s, 0, 9223372036854775807LL, &n) == 0 &&
-	    n == 9223372036854775807LL, "the largest 64-bit integer");
+		n == 9223372036854775807LL,
+	    "the largest 64-bit integer");
 	s = STR("9223372036854775808");
 	ok(request_parse_int(&s, 0, 9223372036854775807LL, &n) == -1,
 	    "one more overflows, and is refused");

@@ -4,15 +4,15 @@
 #include "validate.h"
 #include "tap.h"
 
-#define NICK_OK(s)	(validate_nick((s), strlen(s)) == NULL)
-#define ROOM_OK(s)	(validate_room((s), strlen(s)) == NULL)
-#define TEXT_OK(s, n)	(validate_text((s), (n)) == NULL)
+#define NICK_OK(s) (validate_nick((s), strlen(s)) == NULL)
+#define ROOM_OK(s) (validate_room((s), strlen(s)) == NULL)
+#define TEXT_OK(s, n) (validate_text((s), (n)) == NULL)
 
 static int
 same_nick(const char *a, const char *b)
 {
-	struct buf	fa, fb;
-	int		same;
+	struct buf fa, fb;
+	int	   same;
 
 	buf_init(&fa);
 	buf_init(&fb);
@@ -27,26 +27,35 @@ same_nick(const char *a, const char *b)
 int
 main(void)
 {
-	char	text[8100];
-	int	i;
+	char text[8100];
+	int  i;
 
 	ok(NICK_OK("alice"), "a plain nick");
-	ok(NICK_OK("Zo\xc3\xab \xe6\x9d\x8e"), "letters of any script, a space");
+	ok(NICK_OK("Zo\xc3\xab \xe6\x9d\x8e"),
+	    "letters of any script, a space");
 	ok(NICK_OK("abcdefghijklmnopqrstuvwx"), "24 characters");
 	ok(!NICK_OK("abcdefghijklmnopqrstuvwxy"), "25 characters");
-	ok(NICK_OK("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-	    "\xc3\xa9\xc3\xa9"), "24 two-byte characters: characters count");
+	ok(NICK_OK(
+	       "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	       "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	       "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	       "\xc3\xa9\xc3\xa9"),
+	    "24 two-byte characters: characters count");
 	ok(!NICK_OK(""), "empty");
 	ok(!NICK_OK(" alice"), "leading space");
 	ok(!NICK_OK("alice "), "trailing space");
 	ok(!NICK_OK("alice\xc2\xa0"), "trailing no-break space");
 	ok(!NICK_OK("al\tice"), "a control character");
-	ok(!NICK_OK("al\x7f" "ice"), "DEL");
+	ok(!NICK_OK("al\x7f"
+		    "ice"),
+	    "DEL");
 	ok(!NICK_OK("al\xc2\x85ice"), "a C1 control");
-	ok(!NICK_OK("ali\xe2\x80\x8b" "ce"), "a zero-width space");
-	ok(!NICK_OK("\xe2\x80\xae" "ecila"), "a right-to-left override");
+	ok(!NICK_OK("ali\xe2\x80\x8b"
+		    "ce"),
+	    "a zero-width space");
+	ok(!NICK_OK("\xe2\x80\xae"
+		    "ecila"),
+	    "a right-to-left override");
 	ok(!NICK_OK("al\xffice"), "invalid UTF-8");
 	ok(!NICK_OK("system"), "system is reserved");
 	ok(!NICK_OK("SyStEm"), "in any case");
@@ -55,9 +64,11 @@ main(void)
 	ok(same_nick("Alice", "aLICE"), "ASCII case folds");
 	ok(same_nick("\xc3\x89MILE", "\xc3\xa9mile"), "Latin-1 case folds");
 	ok(same_nick("\xce\xa3\xce\x9f\xce\xa6\xce\x99\xce\x91",
-	    "\xcf\x83\xce\xbf\xcf\x86\xce\xb9\xce\xb1"), "Greek case folds");
+	       "\xcf\x83\xce\xbf\xcf\x86\xce\xb9\xce\xb1"),
+	    "Greek case folds");
 	ok(same_nick("\xd0\x98\xd0\x92\xd0\x90\xd0\x9d",
-	    "\xd0\xb8\xd0\xb2\xd0\xb0\xd0\xbd"), "Cyrillic case folds");
+	       "\xd0\xb8\xd0\xb2\xd0\xb0\xd0\xbd"),
+	    "Cyrillic case folds");
 	ok(!same_nick("alice", "alicia"), "different nicks differ");
 
 	ok(ROOM_OK("lobby") && ROOM_OK("a-1") && ROOM_OK("0"), "rooms");
