@@ -28,9 +28,12 @@
 #define ACCEPT_BATCH 64	       /* then let the loop serve others */
 #define DRAIN_LIMIT (16 << 20) /* bytes of an oversized body read */
 #define READ_TIMEOUT_S 2       /* a blocking read waits this long */
+#define ACCEPT_PAUSE_MS 100    /* out of descriptors: accept again after */
 
 static struct app    *app;
 static struct loop_io listen_io = { -1, NULL, 0 };
+static struct loop_timer accept_resume;
+static int		 accept_starved; /* paused since the last accept */
 
 /* Is something already listening on path? */
 static int
@@ -252,6 +255,31 @@ on_next_request(struct conn *c)
  * otherwise stop this process with it. nginx sends each request whole,
  * so its reads never wait that long.
  */
+/*
+ * Out of descriptors (EMFILE and the like): the listening socket is
+ * level-triggered, so leaving the connection in its queue would wake the
+ * loop for it again at once, forever, at 100% CPU. Stop watching it and
+ * try again a little later, once descriptors may have been freed; what
+ * waits in the queue is accepted then. Logged once per shortage.
+ */
+static void
+pause_accepting(int err)
+{
+	if (!accept_starved)
+		log_warn("accept: %s; accepting again every %d ms until a "
+			 "descriptor is free", strerror(err), ACCEPT_PAUSE_MS);
+	accept_starved = 1;
+	loop_io_set(&listen_io, 0);
+	loop_timer_at(&accept_resume, loop_now() + ACCEPT_PAUSE_MS);
+}
+
+static void
+resume_accepting(struct loop_timer *t)
+{
+	if (listen_io.fd >= 0)
+		loop_io_set(&listen_io, EPOLLIN | EPOLLEXCLUSIVE);
+}
+
 static void
 on_listen(struct loop_io *io, uint32_t events)
 {
@@ -262,12 +290,19 @@ on_listen(struct loop_io *io, uint32_t events)
 	for (i = 0; i < ACCEPT_BATCH; i++) {
 		fd = accept4(io->fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED)
+			if (errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				pause_accepting(errno);
+			else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
 				log_warn("accept: %s", strerror(errno));
-			if (errno != ECONNABORTED)
-				return;
-			continue;
+			return;
+		}
+		if (accept_starved) {
+			accept_starved = 0;
+			log_info("accept: descriptors free again");
 		}
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout,
 			sizeof timeout) == -1) {
@@ -288,6 +323,7 @@ fcgi_start(struct app *a, int listen_fd)
 	app = a;
 	listen_io.fd = listen_fd;
 	listen_io.fn = on_listen;
+	loop_timer_init(&accept_resume, resume_accepting);
 	conn_on_next(on_next_request);
 	loop_io_set(&listen_io, EPOLLIN | EPOLLEXCLUSIVE);
 }
@@ -301,6 +337,7 @@ fcgi_stop(void)
 {
 	if (listen_io.fd < 0)
 		return;
+	loop_timer_cancel(&accept_resume);
 	loop_io_set(&listen_io, 0);
 	on_listen(&listen_io, EPOLLIN);
 	close(listen_io.fd);

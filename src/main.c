@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -206,6 +207,23 @@ prepare_store(const struct conf *conf)
 	return 0;
 }
 
+/*
+ * Every waiting poll holds a descriptor (nginx's connection to chatd), so
+ * the soft limit (often 1,024) would cap them long before the hard one.
+ * Raise it as far as the hard limit allows.
+ */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -219,6 +237,7 @@ main(int argc, char **argv)
 	case CONF_OK: break;
 	}
 	log_set_level(conf.log_level);
+	raise_fd_limit();
 	/*
 	 * SQLite allocates and frees about 170 KB for the temporary b-tree of
 	 * an IN list at every such statement; glibc then grew and trimmed the

@@ -838,7 +838,10 @@ column_strdup(sqlite3_stmt *s, int col)
 	    NULL;
 }
 
-/* Append the rows of s (EVENT_COLUMNS) to out; the step result. */
+/*
+ * Read the rows of s (EVENT_COLUMNS) into out; the step result. On an
+ * error out is left empty, so that a caller that fails owns nothing.
+ */
 static int
 read_events(sqlite3_stmt *s, struct event_list *out)
 {
@@ -864,6 +867,8 @@ read_events(sqlite3_stmt *s, struct event_list *out)
 			e->type = xstrdup("message");
 	}
 	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		event_list_clear(out);
 	return rc;
 }
 

@@ -185,9 +185,11 @@ class Stack:
     failure meanwhile, the tail of chatd.log and nginx's error.log goes to
     stderr."""
 
-    def __init__(self, chatd_args=(), workers=None, tap=None, name="stack"):
+    def __init__(self, chatd_args=(), workers=None, tap=None, name="stack",
+                 nofile=None):
         self.chatd_args = list(chatd_args)
         self.workers = workers
+        self.nofile = nofile    # chatd's descriptor limit, if not inherited
         self.tap = tap
         self.name = name
         self.dir = None
@@ -229,9 +231,12 @@ class Stack:
         # A session of its own: chatd (started by the script in the
         # background) gets a process group we can signal as a whole without
         # touching the test runner's group.
+        env = dict(os.environ)
+        if self.nofile is not None:
+            env["CHATD_NOFILE"] = str(self.nofile)
         p = subprocess.run([STACK_TOOL] + list(args), stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, start_new_session=True,
-                           timeout=60)
+                           timeout=60, env=env)
         out = p.stdout.decode("utf-8", "replace")
         if p.returncode != 0:
             raise StackError("tools/stack %s failed (%d): %s"

@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chatlib import (Client, Stack, Tap, alive_check, events_of, ids_of, is_int,
+from chatlib import (Client, Deferred, Stack, Tap, alive_check, events_of, ids_of, is_int,
                      login_client, main_guard, raw_bytes, raw_request, transport_problems)
 
 main_guard()
@@ -331,6 +331,47 @@ def t_stalled_peer(st):
     a.logout()
     alive_check(tap, st, "stalled FastCGI peers")
 
+
+def t_out_of_descriptors(st):
+    """Waiting polls that take every descriptor chatd may open do not make it
+    spin on its listening socket (logging each failed accept), and once they
+    are gone it accepts again: the connections queued meanwhile are served."""
+    a = login_client(st)
+    a.catch_up()
+    cookie = ("chat_session=" + a.session).encode()
+    params = fcgi_params([(b"REQUEST_METHOD", b"GET"), (b"DOCUMENT_URI", b"/api/poll"),
+                          (b"QUERY_STRING", ("since=%d&timeout=30" % a.cursor).encode()),
+                          (b"HTTP_COOKIE", cookie)])
+    poll = (fcgi_record(1, struct.pack(">HB5x", 1, 0)) + fcgi_record(4, params)
+            + fcgi_record(4, b"") + fcgi_record(5, b""))
+    starved = b"Too many open files"     # strerror(EMFILE), in chatd's log
+    log_before = open(st.path("chatd.log"), "rb").read().count(starved)
+    peers = []
+    try:
+        for _ in range(NOFILE + 16):    # more than chatd may hold
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            peers.append(s)
+            s.connect(st.path("chatd.sock"))
+            s.sendall(poll)
+        time.sleep(1.5)     # chatd has accepted all it can, and waits
+        queued = Deferred(a.send, "sent while chatd has no descriptor left",
+                          timeout=30)
+        time.sleep(1.5)
+        said = open(st.path("chatd.log"), "rb").read().count(starved) - log_before
+        tap.ok(1 <= said <= 2,
+               "no descriptor left: chatd says so once, not at every wake-up",
+               "%d lines say %r" % (said, starved))
+    finally:
+        for s in peers:
+            s.close()
+    r = queued.join(30)
+    tap.eq(r.status, 200, "the send that waited in the queue is served", r.show())
+    alive_check(tap, st, "descriptors exhausted and freed")
+
+
+NOFILE = 64
+with Stack(["--rate-limit", "1000/10"], tap=tap, nofile=NOFILE) as st:
+    tap.run(t_out_of_descriptors, st)
 
 with Stack(["--rate-limit", "1000/10"], tap=tap) as st:
     for t in (t_transport, t_not_found, t_method, t_query, t_content_type, t_headers,
