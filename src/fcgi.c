@@ -30,8 +30,8 @@
 #define READ_TIMEOUT_S 2       /* a blocking read waits this long */
 #define ACCEPT_PAUSE_MS 100    /* out of descriptors: accept again after */
 
-static struct app    *app;
-static struct loop_io listen_io = { -1, NULL, 0 };
+static struct app	*app;
+static struct loop_io	 listen_io = { -1, NULL, 0 };
 static struct loop_timer accept_resume;
 static int		 accept_starved; /* paused since the last accept */
 
@@ -267,7 +267,8 @@ pause_accepting(int err)
 {
 	if (!accept_starved)
 		log_warn("accept: %s; accepting again every %d ms until a "
-			 "descriptor is free", strerror(err), ACCEPT_PAUSE_MS);
+			 "descriptor is free",
+		    strerror(err), ACCEPT_PAUSE_MS);
 	accept_starved = 1;
 	loop_io_set(&listen_io, 0);
 	loop_timer_at(&accept_resume, loop_now() + ACCEPT_PAUSE_MS);
