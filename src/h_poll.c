@@ -19,30 +19,49 @@
 
 #define HISTORY_DEFAULT 50
 #define HISTORY_MAX 200
+/*
+ * A poll's answer stops after the event that takes it past this many
+ * bytes, and its cursor at that event: the client reads the rest at its
+ * next poll. 500 events of 2,000 escaped characters would be 6 MB; nginx
+ * buffers up to 1 MB of an answer (fastcgi_buffers), so an answer this
+ * size leaves chatd at once, however slowly its client reads it.
+ */
+#define POLL_ANSWER_BYTES (256 * 1024)
 
-/* Answer a poll: {"cursor": C, "events": [...]}. */
+/*
+ * Answer a poll: {"cursor": C, "events": [...]}, with the events of v up
+ * to POLL_ANSWER_BYTES (then C is the last event's id).
+ */
 static void
 poll_answer(
     struct conn *c, const struct event *const *v, size_t n, int64_t cursor)
 {
-	struct buf body;
+	struct buf list, body;
 	size_t	   i;
 
+	buf_init(&list);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addc(&list, ',');
+		event_json(&list, v[i]);
+		if (list.len >= POLL_ANSWER_BYTES && i + 1 < n) {
+			cursor = v[i]->id;
+			break;
+		}
+	}
 	buf_init(&body);
+	buf_reserve(&body, list.len + 64);
 	buf_addc(&body, '{');
 	json_key(&body, "cursor");
 	json_int(&body, cursor);
 	buf_addc(&body, ',');
 	json_key(&body, "events");
 	buf_addc(&body, '[');
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			buf_addc(&body, ',');
-		event_json(&body, v[i]);
-	}
+	buf_add(&body, list.data, list.len);
 	buf_adds(&body, "]}");
 	reply_json(c, &body, NULL);
 	buf_free(&body);
+	buf_free(&list);
 }
 
 /*
