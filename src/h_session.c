@@ -89,18 +89,16 @@ h_login(struct app *app, struct conn *c)
 	nick_z = pool_strndup(c->req.pool, nick->p, nick->len);
 	buf_init(&key);
 	validate_fold_nick(nick->p, nick->len, &key);
-	r = store_login(
-	    app->store, nick_z, key.data, t.hash, t.csrf, now, &sid, &cursor);
+	r = store_login(app->store, nick_z, key.data, t.hash, t.csrf, now, &sid,
+	    &cursor, &users);
 	buf_free(&key);
 	if (r == STORE_CONFLICT) {
 		reply_error(c, API_NICK_TAKEN, "That nick is taken.", NULL);
 		return;
 	}
-	if (r != STORE_OK || store_users(app->store, &users) != STORE_OK) {
+	if (r != STORE_OK) {
 		reply_error(
 		    c, API_UNAVAILABLE, "The store is unavailable.", NULL);
-		if (r == STORE_OK)
-			watch_wrote();
 		return;
 	}
 	buf_init(&body);

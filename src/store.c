@@ -364,15 +364,20 @@ insert_presence(struct store *st, const char *type, const char *nick,
 	return rc;
 }
 
+static int read_users(struct store *, struct store_users *);
+
 /*
  * Start a session for nick (its folded key, the token's hash and the CSRF
  * token given) and write its join. Sets *sid and *cursor, the newest id
- * before the join. STORE_CONFLICT if a live session has the nick.
+ * before the join, and *users, the live sessions with the new one (read
+ * in the same transaction, so that a login that cannot answer them
+ * changes nothing; free with store_users_free). STORE_CONFLICT if a live
+ * session has the nick.
  */
 enum store_result
 store_login(struct store *st, const char *nick, const char *nick_key,
     const char *token_hash, const char *csrf, int64_t now, int64_t *sid,
-    int64_t *cursor)
+    int64_t *cursor, struct store_users *users)
 {
 	sqlite3_stmt	 *s;
 	enum store_result r;
@@ -404,7 +409,11 @@ store_login(struct store *st, const char *nick, const char *nick_key,
 	rc = insert_presence(st, "join", nick, NULL, *sid, now);
 	if (rc != SQLITE_DONE)
 		return rollback(st, store_failed(st, rc, "join"));
-	return commit(st);
+	if ((rc = read_users(st, users)) != SQLITE_DONE)
+		return rollback(st, store_failed(st, rc, "users"));
+	if ((r = commit(st)) != STORE_OK)
+		store_users_free(users);
+	return r;
 }
 
 /* The live session whose token hashes to token_hash. */
@@ -787,9 +796,9 @@ store_image_get(
 	return r;
 }
 
-/* The live sessions, by nick. Free with store_users_free. */
-enum store_result
-store_users(struct store *st, struct store_users *out)
+/* Read the live sessions, by nick, into out; the step result. */
+static int
+read_users(struct store *st, struct store_users *out)
 {
 	sqlite3_stmt *s;
 	size_t	      cap = 0;
@@ -809,10 +818,19 @@ store_users(struct store *st, struct store_users *out)
 		out->n++;
 	}
 	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
+	if (rc != SQLITE_DONE)
 		store_users_free(out);
+	return rc;
+}
+
+/* The live sessions, by nick. Free with store_users_free. */
+enum store_result
+store_users(struct store *st, struct store_users *out)
+{
+	int rc;
+
+	if ((rc = read_users(st, out)) != SQLITE_DONE)
 		return store_failed(st, rc, "users");
-	}
 	return STORE_OK;
 }
 

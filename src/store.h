@@ -88,7 +88,8 @@ uint64_t      store_sessions_ended(const struct store *);
 int64_t	      store_max_id(struct store *);
 
 enum store_result store_login(struct store *, const char *, const char *,
-    const char *, const char *, int64_t, int64_t *, int64_t *);
+    const char *, const char *, int64_t, int64_t *, int64_t *,
+    struct store_users *);
 enum store_result store_session_find(
     struct store *, const char *, struct store_session *);
 enum store_result store_logout(struct store *, int64_t, int64_t);
