@@ -45,6 +45,7 @@
 	var lastId = 0;		/* newest event id shown */
 	var pollReq = null, pollTimer = null, backoff = 0;
 	var usersBusy = -1, usersAgain = false;
+	var online = [];	/* nicks in the last user list */
 	var sendQueue = [], sending = false, sendSeq = 0;
 	var loggingIn = false;
 	var uploading = 0;	/* gen of the upload under way, or 0 */
@@ -643,6 +644,10 @@
 	function renderUsers(body) {
 		var ul = $('users'), users = body.users.slice(0), i, u, li;
 
+		online = [];
+		for (i = 0; i < users.length; i++)
+			online.push(String(users[i].nick));
+
 		users.sort(function (a, b) {
 			var x = String(a.nick).toLowerCase();
 			var y = String(b.nick).toLowerCase();
@@ -674,6 +679,29 @@
 
 	/* ---- sending ---- */
 
+	/*
+	 * "NICK text" after /msg: {to, text}, or null. A nick may hold spaces
+	 * ("bob smith"), so the longest online nick that the line starts with
+	 * wins; a nick not online is taken to be the first word (the server
+	 * answers no_such_user if it is nobody).
+	 */
+	function splitPrivate(rest) {
+		var best = null, i, n, m;
+
+		for (i = 0; i < online.length; i++) {
+			n = online[i];
+			if (sameNick(rest.substring(0, n.length), n) &&
+			    /^\s+\S/.test(rest.substring(n.length)) &&
+			    (best === null || n.length > best.length))
+				best = n;
+		}
+		if (best !== null)
+			return { to: best, text: rest.substring(best.length)
+			    .replace(/^\s+/, '') };
+		m = /^(\S+)\s+([\s\S]*\S[\s\S]*)$/.exec(rest);
+		return m ? { to: m[1], text: m[2] } : null;
+	}
+
 	function newClientId() {
 		sendSeq++;
 		return now().toString(36) + '-' +
@@ -699,14 +727,14 @@
 		}
 		msg = { text: value, room: room, client_id: newClientId() };
 		if (/^\/msg(\s|$)/.test(value)) {
-			m = /^\/msg\s+(\S+)\s+([\s\S]*\S[\s\S]*)$/.exec(value);
+			m = splitPrivate(value.replace(/^\/msg\s+/, ''));
 			if (!m) {
 				setText($('send-error'),
 				    'Usage: /msg NICK text');
 				return;
 			}
-			msg.to = m[1];
-			msg.text = m[2];
+			msg.to = m.to;
+			msg.text = m.text;
 		}
 		msg.original = value;
 		input.value = '';

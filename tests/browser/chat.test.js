@@ -256,7 +256,7 @@ async function refusedLogin(who, nick, status, code) {
 /* ---- the scenario ---- */
 
 async function scenario(browser, url) {
-	let alice, bob, carol, dave;
+	let alice, bob, carol, dave, bobSmith;
 
 	await check('alice opens the page and sees the login form', async () => {
 		alice = await person(browser, url, 'alice');
@@ -536,6 +536,32 @@ async function scenario(browser, url) {
 		await waitUsers(carol, ['alice', 'bob', 'carol']);
 	});
 
+	await check('a click on "bob smith" in the list sends a private message to him, not to bob', async () => {
+		bobSmith = await person(browser, url, 'bob smith');
+		await login(bobSmith, 'bob smith');
+		await bobSmith.page.waitForSelector('#chat', { state: 'visible', timeout: WAIT });
+		try {
+			await waitUsers(alice, ['alice', 'bob', 'bob smith', 'carol']);
+			await alice.page.locator('#users li', { hasText: /^bob smith$/ }).click();
+			assertEqual(await alice.page.inputValue('#text'), '/msg bob smith ', 'the input after the click');
+			await alice.page.type('#text', 'for bob smith only');
+			await alice.page.press('#text', 'Enter');
+			const ev = await waitEvent(bobSmith, 'private', 'for bob smith only');
+			assertEqual(await part(ev, '.from'), 'alice \u2192 bob smith:', 'header');
+			assertEqual(await part(ev, '.text'), 'for bob smith only', 'text');
+			await waitEvent(alice, 'private', 'for bob smith only');
+			await say(alice, '/msg bob for plain bob');
+			await waitEvent(bob, 'private', 'for plain bob');
+			assertEqual(await copies(bob, 'private', 'for bob smith only'), 0,
+			    'bob\'s copies of the message to bob smith');
+		} finally {
+			/* Whatever failed, the later checks expect him gone. */
+			await bobSmith.page.click('#logout');
+			await bobSmith.page.waitForSelector('#login-form', { state: 'visible', timeout: WAIT });
+		}
+		await waitUsers(alice, ['alice', 'bob', 'carol']);
+	});
+
 	await check('bob logs out: back to the login form', async () => {
 		await waitUsers(bob, ['alice', 'bob', 'carol']);
 		await bob.page.click('#logout');
@@ -574,7 +600,7 @@ async function scenario(browser, url) {
 
 	await check('no console errors or page errors in any page', async () => {
 		const errors = [];
-		for (const who of [alice, bob, carol, dave])
+		for (const who of [alice, bob, carol, dave, bobSmith])
 			if (who)
 				for (const e of who.errors)
 					errors.push(`${who.name}: ${e}`);
