@@ -25,13 +25,30 @@ extern const int	 schema_versions;
 	"id, ts, type, room, sender, recipient, text, " \
 	"image_id, online, sender_session, recipient_session"
 
-/* API.md's "who sees what" (the same rule as event_visible). */
-#define VISIBLE_TO(room, sid) \
-	"(type IN ('join', 'leave')" \
-	" OR (recipient IS NULL AND type IN ('message', 'image')" \
-	"     AND room = " room ")" \
-	" OR (recipient IS NOT NULL AND " sid " <> 0" \
-	"     AND (sender_session = " sid " OR recipient_session = " sid ")))"
+/*
+ * API.md's "who sees what" (the same rule as event_visible), as the ids
+ * of the first (or last) LIM events of each kind a caller may see in the
+ * id range RANGE: the room's messages and images, joins and leaves,
+ * private events sent, private events received. Each comes from its own
+ * index in id order and stops at LIM, so a read costs the rows it
+ * returns, not the rows it passes over (sql/004-visibility-indexes.sql).
+ */
+#define VISIBLE_IDS(range, room, sid, order, lim) \
+	"SELECT id FROM (SELECT id FROM events INDEXED BY events_room" \
+	" WHERE room = " room " AND " range " AND recipient IS NULL" \
+	" AND type IN ('message', 'image') ORDER BY id " order " LIMIT " lim \
+	")" \
+	" UNION ALL SELECT id FROM (SELECT id FROM events" \
+	" INDEXED BY events_presence WHERE type IN ('join', 'leave')" \
+	" AND " range " ORDER BY id " order " LIMIT " lim ")" \
+	" UNION ALL SELECT id FROM (SELECT id FROM events" \
+	" INDEXED BY events_private_sent WHERE sender_session = " sid \
+	" AND " sid " <> 0 AND recipient IS NOT NULL AND " range \
+	" ORDER BY id " order " LIMIT " lim ")" \
+	" UNION ALL SELECT id FROM (SELECT id FROM events" \
+	" INDEXED BY events_private_received WHERE recipient_session = " sid \
+	" AND " sid " <> 0 AND recipient IS NOT NULL AND " range \
+	" ORDER BY id " order " LIMIT " lim ")"
 
 enum stmt_id {
 	S_BEGIN,
@@ -103,12 +120,13 @@ static const char *const stmt_sql[S_COUNT] = {
 			" WHERE nick_key = ?1 AND ended_ms IS NULL",
 	[S_USERS] = "SELECT nick, created_ms, last_seen_ms FROM sessions"
 		    " WHERE ended_ms IS NULL ORDER BY nick_key",
-	[S_POLL] = "SELECT " EVENT_COLUMNS " FROM events"
-		   " WHERE id > ?1 AND id <= ?2 AND " VISIBLE_TO(
-		       "?3", "?4") " ORDER BY id LIMIT ?5",
-	[S_HISTORY] = "SELECT " EVENT_COLUMNS " FROM events"
-		      " WHERE id < ?1 AND " VISIBLE_TO(
-			  "?2", "?3") " ORDER BY id DESC LIMIT ?4",
+	[S_POLL] =
+	    "SELECT " EVENT_COLUMNS
+	    " FROM events WHERE id IN (" VISIBLE_IDS("id > ?1 AND id <= ?2",
+		"?3", "?4", "", "?5") ") ORDER BY id LIMIT ?5",
+	[S_HISTORY] = "SELECT " EVENT_COLUMNS
+		      " FROM events WHERE id IN (" VISIBLE_IDS("id < ?1", "?2",
+			  "?3", "DESC", "?4") ") ORDER BY id DESC LIMIT ?4",
 	[S_AFTER] = "SELECT " EVENT_COLUMNS " FROM events"
 		    " WHERE id > ?1 ORDER BY id LIMIT ?2",
 	[S_IMAGE_INSERT] = "INSERT INTO images (type, size, data, created_ms)"
