@@ -29,6 +29,13 @@ SELECT strftime('%Y-%m-%d %H:%M:%S', e.ts / 1000, 'unixepoch') AS time,
 FROM events e JOIN images i ON i.id = e.image_id
 WHERE e.type = 'image' ORDER BY e.id DESC LIMIT 10;
 
+-- The bytes the images take (chatd refuses uploads past --image-store),
+-- and the number of images. To free space, delete the oldest images (their
+-- events stay, and show a missing image):
+--   DELETE FROM images WHERE created_ms <
+--     (CAST((julianday('now', '-30 days') - 2440587.5) * 86400000 AS INTEGER));
+SELECT s.bytes, (SELECT count(*) FROM images) AS images FROM image_store s;
+
 -- Comings and goings of the last hour, with how many were online after.
 SELECT time, type, sender AS nick, text AS reason, online FROM event_log
 WHERE type IN ('join', 'leave')

@@ -36,6 +36,12 @@ static const char usage_text[] =
     "                           1048576); nginx's\n"
     "                           client_max_body_size for /api/image must allow\n"
     "                           it and some 16 KB of form around it\n"
+    "      --image-quota BYTES/S  image bytes a session may store per S\n"
+    "                           seconds, at least --max-image (default\n"
+    "                           16777216/600)\n"
+    "      --image-store BYTES  image bytes the database may hold, 0 for no\n"
+    "                           limit (default 1073741824); past it, uploads\n"
+    "                           get 503 until images are deleted (sql/)\n"
     "  -l, --log-level LEVEL    error, warn, info or debug (default info)\n"
     "  -h, --help               show this help and exit\n"
     "  -V, --version            show the version and exit\n";
@@ -48,6 +54,8 @@ enum {
 	OPT_SYNC,
 	OPT_BUSY_TIMEOUT,
 	OPT_WATCH_INTERVAL,
+	OPT_IMAGE_QUOTA,
+	OPT_IMAGE_STORE,
 	OPT_MAX_BODY,
 	OPT_MAX_IMAGE
 };
@@ -67,6 +75,8 @@ static const struct option long_options[] = { { "socket", required_argument,
 	{ "watch-interval", required_argument, NULL, OPT_WATCH_INTERVAL },
 	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
 	{ "max-image", required_argument, NULL, OPT_MAX_IMAGE },
+	{ "image-quota", required_argument, NULL, OPT_IMAGE_QUOTA },
+	{ "image-store", required_argument, NULL, OPT_IMAGE_STORE },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 } };
@@ -89,6 +99,9 @@ conf_defaults(struct conf *c)
 	c->watch_interval_ms = 100;
 	c->max_body = 65536;
 	c->max_image = 1 << 20;
+	c->image_quota = 16 << 20;
+	c->image_quota_window = 600;
+	c->image_store = 1L << 30;
 	c->log_level = LOG_INFO;
 }
 
@@ -188,6 +201,20 @@ conf_apply(struct conf *c, int opt, const char *arg)
 			return bad_value("max-image", arg);
 		c->max_image = (size_t)v;
 		return 0;
+	case OPT_IMAGE_QUOTA:
+		v = strtol(arg, &end, 10);
+		if (end == arg || *end != '/' || v < 1024 || v > (1L << 40))
+			return bad_value("image-quota", arg);
+		if (parse_number(end + 1, 1, 86400 * 30, &w) == -1)
+			return bad_value("image-quota", arg);
+		c->image_quota = v;
+		c->image_quota_window = (int)w;
+		return 0;
+	case OPT_IMAGE_STORE:
+		if (parse_number(arg, 0, 1L << 50, &v) == -1)
+			return bad_value("image-store", arg);
+		c->image_store = v;
+		return 0;
 	case 'l':
 		if (log_parse_level(arg, &c->log_level) == -1)
 			return bad_value("log-level", arg);
@@ -223,6 +250,13 @@ conf_parse(struct conf *c, int argc, char **argv)
 	}
 	if (c->poll_timeout > c->poll_max)
 		c->poll_timeout = c->poll_max;
+	if (c->image_quota < (long)c->max_image) {
+		fprintf(stderr,
+		    "chatd: --image-quota (%ld bytes) must allow one image of "
+		    "--max-image (%zu bytes)\n",
+		    c->image_quota, c->max_image);
+		return CONF_EXIT_ERROR;
+	}
 	if (c->idle_timeout <= c->poll_max) {
 		fprintf(stderr,
 		    "chatd: --idle-timeout (%d) must be longer "

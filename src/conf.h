@@ -29,6 +29,9 @@ struct conf {
 	int	       watch_interval_ms; /* data_version check */
 	size_t	       max_body;	  /* bytes of a form body */
 	size_t	       max_image;	  /* bytes of an uploaded image */
+	long	       image_quota;	  /* image bytes a session stores ... */
+	int	       image_quota_window; /* ... per this many seconds */
+	long	       image_store;	   /* image bytes in all; 0: no limit */
 	enum log_level log_level;
 };
 

@@ -159,6 +159,16 @@ send_answer(struct conn *c, const struct store_send *m)
 		reply_error(c, API_RATE_LIMITED,
 		    "Too many messages: wait a little.", header);
 		break;
+	case STORE_IMAGE_QUOTA:
+		snprintf(header, sizeof header, "Retry-After: %lld\r\n",
+		    (long long)((m->retry_ms + 999) / 1000));
+		reply_error(c, API_RATE_LIMITED,
+		    "Too many image bytes: wait a little.", header);
+		break;
+	case STORE_FULL:
+		reply_error(c, API_UNAVAILABLE,
+		    "The image store is full: ask the administrator.", NULL);
+		break;
 	case STORE_NOT_FOUND:
 		reply_error(
 		    c, API_NO_SUCH_USER, "Nobody online has that nick.", NULL);
@@ -202,6 +212,9 @@ send_queue(struct app *app, struct conn *c, const struct store_session *s,
 	ps->m.from = pool_strndup(c->req.pool, s->nick, strlen(s->nick));
 	ps->m.rate_count = app->conf->rate_count;
 	ps->m.rate_window_ms = app->conf->rate_window * 1000LL;
+	ps->m.image_quota = app->conf->image_quota;
+	ps->m.image_window_ms = app->conf->image_quota_window * 1000LL;
+	ps->m.image_store_max = app->conf->image_store;
 	ps->m.now_ms = loop_wall_ms();
 	if (queued == queue_cap) {
 		queue_cap = queue_cap ? queue_cap * 2 : 64;

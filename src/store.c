@@ -76,6 +76,8 @@ enum stmt_id {
 	S_AFTER,
 	S_IMAGE_INSERT,
 	S_IMAGE_GET,
+	S_IMAGE_USED,
+	S_IMAGE_STORE,
 	S_COUNT
 };
 
@@ -135,6 +137,13 @@ static const char *const stmt_sql[S_COUNT] = {
 			" e.sender_session, e.recipient_session"
 			" FROM images i JOIN events e ON e.image_id = i.id"
 			" AND e.type = 'image' WHERE i.id = ?1",
+	/* (The type IN term lets SQLite use the partial index events_sends.) */
+	[S_IMAGE_USED] = "SELECT e.ts, i.size FROM events e"
+			 " JOIN images i ON i.id = e.image_id"
+			 " WHERE e.sender_session = ?1"
+			 " AND e.type IN ('message', 'private', 'image')"
+			 " AND e.type = 'image' AND e.ts > ?2 ORDER BY e.ts",
+	[S_IMAGE_STORE] = "SELECT bytes FROM image_store WHERE id = 1",
 };
 
 struct store {
@@ -623,6 +632,61 @@ rate_wait(struct store *st, const struct store_send *m)
 	return wait;
 }
 
+/*
+ * If storing m's image would take its session past image_quota bytes
+ * within the window, the ms until enough of its images leave the window;
+ * else 0. The window's images are at most rate_count per rate window.
+ */
+static int64_t
+image_wait(struct store *st, const struct store_send *m)
+{
+	sqlite3_stmt *s;
+	int64_t	      used = 0, wait = 0;
+
+	s = stmt(st, S_IMAGE_USED);
+	sqlite3_bind_int64(s, 1, m->session);
+	sqlite3_bind_int64(s, 2, m->now_ms - m->image_window_ms);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		used += sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	if (used + (int64_t)m->image_len <= m->image_quota)
+		return 0;
+	/* Oldest first: when has enough left the window? */
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		used -= sqlite3_column_int64(s, 1);
+		wait =
+		    sqlite3_column_int64(s, 0) + m->image_window_ms - m->now_ms;
+		if (used + (int64_t)m->image_len <= m->image_quota)
+			break;
+	}
+	sqlite3_reset(s);
+	return wait < 1 ? 1 : wait;
+}
+
+/*
+ * May m's image be stored? STORE_FULL if it would take all the images
+ * past image_store_max bytes, STORE_IMAGE_QUOTA (retry_ms set) if its
+ * session past its quota, else STORE_OK.
+ */
+static enum store_result
+image_refusal(struct store *st, struct store_send *m)
+{
+	sqlite3_stmt *s;
+	int64_t	      bytes = 0;
+
+	if (m->image_store_max > 0) {
+		s = stmt(st, S_IMAGE_STORE);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			bytes = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		if (bytes + (int64_t)m->image_len > m->image_store_max)
+			return STORE_FULL;
+	}
+	if ((m->retry_ms = image_wait(st, m)) > 0)
+		return STORE_IMAGE_QUOTA;
+	return STORE_OK;
+}
+
 /* The live session of the folded nick key: its id and nick. */
 static int64_t
 find_recipient(struct store *st, const char *key, char **nick)
@@ -735,6 +799,11 @@ send_one(struct store *st, struct store_send *m)
 	if (m->to != NULL &&
 	    (to_sid = find_recipient(st, m->to_key, &to)) == 0) {
 		m->result = STORE_NOT_FOUND;
+		return SQLITE_DONE;
+	}
+	if (m->image != NULL &&
+	    (m->result = image_refusal(st, m)) != STORE_OK) {
+		free(to);
 		return SQLITE_DONE;
 	}
 	if (m->image != NULL && (rc = insert_image(st, m)) != SQLITE_DONE) {

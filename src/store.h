@@ -19,11 +19,13 @@
 
 enum store_result {
 	STORE_OK,
-	STORE_NOT_FOUND,  /* no such session / user */
-	STORE_CONFLICT,	  /* the nick is taken */
-	STORE_LIMITED,	  /* over the send rate */
-	STORE_ENDED,	  /* the sender's session has ended */
-	STORE_UNAVAILABLE /* locked past the timeout, disk full, I/O */
+	STORE_NOT_FOUND,   /* no such session / user */
+	STORE_CONFLICT,	   /* the nick is taken */
+	STORE_LIMITED,	   /* over the send rate */
+	STORE_ENDED,	   /* the sender's session has ended */
+	STORE_IMAGE_QUOTA, /* over the session's image bytes */
+	STORE_FULL,	   /* the images would pass --image-store */
+	STORE_UNAVAILABLE  /* locked past the timeout, disk full, I/O */
 };
 
 struct store;
@@ -67,12 +69,15 @@ struct store_send {
 
 	const void *image; /* an image send: its bytes */
 	size_t	    image_len;
-	const char *image_type; /* from validate_image */
+	const char *image_type;	     /* from validate_image */
+	int64_t	    image_quota;     /* image bytes ... */
+	int64_t	    image_window_ms; /* ... per this long */
+	int64_t	    image_store_max; /* image bytes in all; 0: no limit */
 
 	enum store_result result;   /* OK, LIMITED, NOT_FOUND... */
 	int64_t		  id;	    /* the event's id, on OK */
 	int64_t		  image_id; /* the image's id, on OK */
-	int64_t		  retry_ms; /* on LIMITED */
+	int64_t		  retry_ms; /* on LIMITED and IMAGE_QUOTA */
 };
 
 struct store_image {

@@ -19,6 +19,9 @@ ok() {	# ok CONDITION-EXIT-STATUS NAME
 "$chatd" --no-such-option 2>/dev/null; [ $? -eq 2 ]; ok $? "an unknown option exits 2"
 "$chatd" --rate-limit 0/10 2>/dev/null; [ $? -eq 2 ]; ok $? "a bad value exits 2"
 "$chatd" --poll-max 61 2>/dev/null; [ $? -eq 2 ]; ok $? "--poll-max over 60 exits 2"
+"$chatd" --image-quota 2048/60 2>/dev/null; [ $? -eq 2 ]
+ok $? "an image quota smaller than --max-image exits 2"
+"$chatd" --image-store -1 2>/dev/null; [ $? -eq 2 ]; ok $? "a negative --image-store exits 2"
 
 # Start one, with a stale socket file in the way.
 touch "$dir/s.sock"

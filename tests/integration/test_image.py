@@ -241,8 +241,76 @@ def t_frame(st):
     a.logout()
 
 
+def image_bytes(st):
+    """(bytes in images, image_store's running total) from the database."""
+    db = st.db()
+    try:
+        return (db.execute("SELECT coalesce(sum(size), 0) FROM images").fetchone()[0],
+                db.execute("SELECT bytes FROM image_store").fetchone()[0])
+    finally:
+        db.close()
+
+
+def t_image_quota(st):
+    """--image-quota 10240/600: a session's third 4 KB image within the window
+    is 429 rate_limited with a Retry-After, writes nothing, and another
+    session may still upload."""
+    a, b = login_client(st), login_client(st)
+    pic = png() + b"\0" * 4000
+    before = st.count_events()
+    r1, r2, r3 = upload(a, pic), upload(a, pic), upload(a, pic)
+    tap.ok(r1.status == 200 and r2.status == 200, "two 4 KB images fit in 10 KB",
+           r1.show() + r2.show())
+    retry = r3.headers.get("retry-after", "")
+    tap.ok(r3.status == 429 and r3.error == "rate_limited"
+           and retry.isdigit() and 1 <= int(retry) <= 600,
+           "the third is 429 rate_limited, Retry-After %r of at most 600 s" % retry, r3.show())
+    tap.eq(st.count_events(), before + 2, "and writes nothing")
+    r = upload(b, pic)
+    tap.eq(r.status, 200, "another session's image is its own quota", r.show())
+    r = a.send("text is not counted")
+    tap.eq(r.status, 200, "messages do not count against the image quota", r.show())
+    used, total = image_bytes(st)
+    tap.eq(total, used, "image_store's total is the bytes of the images (%d)" % used)
+    a.logout()
+    b.logout()
+
+
+def t_image_store_full(st):
+    """--image-store 10000: an upload that would take all images past 10,000
+    bytes is 503 unavailable and writes nothing; once an image is deleted in
+    the sqlite3 shell (as sql/queries.sql shows), uploads pass again."""
+    a, b = login_client(st), login_client(st)
+    pic = png() + b"\0" * 4000
+    r1, r2 = upload(a, pic), upload(b, pic)
+    tap.ok(r1.status == 200 and r2.status == 200, "two 4 KB images fit in 10,000 bytes",
+           r1.show() + r2.show())
+    before = st.count_events()
+    r = upload(b, pic)
+    tap.ok(r.status == 503 and r.error == "unavailable", "the third is 503 unavailable", r.show())
+    tap.eq(st.count_events(), before, "and writes nothing")
+    db = st.db(readonly=False)
+    with db:
+        db.execute("DELETE FROM images WHERE id = ?", (r1.json["image"],))
+    db.close()
+    used, total = image_bytes(st)
+    tap.eq(total, used, "a DELETE in the shell lowers the total too (%d)" % total)
+    r = upload(b, pic)
+    tap.eq(r.status, 200, "then an upload passes again", r.show())
+    g = get_image(a, r1.json["image"])
+    tap.ok(g.status == 404 and g.error == "not_found", "a deleted image is 404 not_found", g.show())
+    a.logout()
+    b.logout()
+
+
 with Stack(tap=tap) as st:
     for t in (t_upload_and_get, t_private_image, t_refused, t_client_id, t_frame):
         tap.run(t, st)
     alive_check(tap, st, "the image tests")
+with Stack(["--max-image", "8192", "--image-quota", "10240/600"], tap=tap,
+           name="image quota stack") as st:
+    tap.run(t_image_quota, st)
+with Stack(["--max-image", "8192", "--image-store", "10000"], tap=tap,
+           name="image store stack") as st:
+    tap.run(t_image_store_full, st)
 tap.done()
