@@ -149,8 +149,10 @@ read_body(struct request *r, FCGX_Request *fr, size_t max)
 			buf_add(&body, chunk, (size_t)n);
 		else
 			r->body_too_large = 1;
-		if (total > DRAIN_LIMIT)
+		if (total > DRAIN_LIMIT) {
+			r->body_too_large = 1; /* even under a larger max */
 			break;
+		}
 	}
 	r->body.p =
 	    body.len ? pool_strndup(r->pool, body.data, body.len) : NULL;
