@@ -250,14 +250,6 @@ on_next_request(struct conn *c)
 }
 
 /*
- * Accept the connections waiting on the socket and handle their first
- * requests. chatd accepts them itself, rather than through libfcgi, to
- * bound every read libfcgi makes on them (SO_RCVTIMEO): it reads a
- * request with blocking reads, and a peer that stopped halfway would
- * otherwise stop this process with it. nginx sends each request whole,
- * so its reads never wait that long.
- */
-/*
  * Out of descriptors (EMFILE and the like): the listening socket is
  * level-triggered, so leaving the connection in its queue would wake the
  * loop for it again at once, forever, at 100% CPU. Stop watching it and
@@ -276,6 +268,7 @@ pause_accepting(int err)
 	loop_timer_at(&accept_resume, loop_now() + ACCEPT_PAUSE_MS);
 }
 
+/* The pause is over: watch the socket again. */
 static void
 resume_accepting(struct loop_timer *t)
 {
@@ -283,6 +276,14 @@ resume_accepting(struct loop_timer *t)
 		loop_io_set(&listen_io, EPOLLIN | EPOLLEXCLUSIVE);
 }
 
+/*
+ * Accept the connections waiting on the socket and handle their first
+ * requests. chatd accepts them itself, rather than through libfcgi, to
+ * bound every read libfcgi makes on them (SO_RCVTIMEO): it reads a
+ * request with blocking reads, and a peer that stopped halfway would
+ * otherwise stop this process with it. nginx sends each request whole,
+ * so its reads never wait that long.
+ */
 static void
 on_listen(struct loop_io *io, uint32_t events)
 {

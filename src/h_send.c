@@ -154,16 +154,14 @@ send_answer(struct conn *c, const struct store_send *m)
 		buf_free(&body);
 		break;
 	case STORE_LIMITED:
-		snprintf(header, sizeof header, "Retry-After: %lld\r\n",
-		    (long long)((m->retry_ms + 999) / 1000));
-		reply_error(c, API_RATE_LIMITED,
-		    "Too many messages: wait a little.", header);
-		break;
 	case STORE_IMAGE_QUOTA:
 		snprintf(header, sizeof header, "Retry-After: %lld\r\n",
 		    (long long)((m->retry_ms + 999) / 1000));
 		reply_error(c, API_RATE_LIMITED,
-		    "Too many image bytes: wait a little.", header);
+		    m->result == STORE_LIMITED ?
+			"Too many messages: wait a little." :
+			"Too many image bytes: wait a little.",
+		    header);
 		break;
 	case STORE_FULL:
 		reply_error(c, API_UNAVAILABLE,
