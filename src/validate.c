@@ -199,8 +199,39 @@ fold_locale(void)
 }
 
 /*
+ * The ASCII letter or digit that cp is a look-alike of, where Unicode's
+ * compatibility mapping (NFKC) says so for a whole block: fullwidth forms
+ * (U+FF01-FF5E), mathematical alphanumerics (bold, italic, script...,
+ * U+1D400-1D6A3 and the digits U+1D7CE-1D7FF) and circled letters
+ * (U+24B6-24E9). Else cp itself. Not all of NFKC (the C library has no
+ * tables for it), but the blocks that spell any ASCII nick, "system"
+ * included, in another guise.
+ */
+static uint32_t
+ascii_lookalike(uint32_t cp)
+{
+	uint32_t r;
+
+	if (cp >= 0xff01 && cp <= 0xff5e)
+		return cp - 0xfee0;
+	if (cp >= 0x1d400 && cp <= 0x1d6a3) {
+		r = (cp - 0x1d400) % 52;
+		return r < 26 ? 'A' + r : 'a' + (r - 26);
+	}
+	if (cp >= 0x1d7ce && cp <= 0x1d7ff)
+		return '0' + (cp - 0x1d7ce) % 10;
+	if (cp >= 0x24b6 && cp <= 0x24cf)
+		return 'A' + (cp - 0x24b6);
+	if (cp >= 0x24d0 && cp <= 0x24e9)
+		return 'a' + (cp - 0x24d0);
+	return cp;
+}
+
+/*
  * Append the case-folded form of the nick s to out: the key under which
- * nicks are unique. Invalid bytes are copied as they are (validate first).
+ * nicks are unique, so that two nicks that read alike are one nick (case,
+ * and the look-alikes of ascii_lookalike). Invalid bytes are copied as
+ * they are (validate first).
  */
 void
 validate_fold_nick(const char *s, size_t len, struct buf *out)
@@ -217,6 +248,7 @@ validate_fold_nick(const char *s, size_t len, struct buf *out)
 			buf_addc(out, s[i++]);
 			continue;
 		}
+		cp = ascii_lookalike(cp);
 		if (cp < 0x80)
 			cp = (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
 		else if (loc != (locale_t)0)

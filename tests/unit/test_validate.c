@@ -70,6 +70,16 @@ main(void)
 	       "\xd0\xb8\xd0\xb2\xd0\xb0\xd0\xbd"),
 	    "Cyrillic case folds");
 	ok(!same_nick("alice", "alicia"), "different nicks differ");
+	ok(!NICK_OK("\xef\xbd\x93\xef\xbd\x99\xef\xbd\x93\xef\xbd\x94"
+		    "\xef\xbd\x85\xef\xbd\x8d"),
+	    "fullwidth system is reserved too");
+	ok(!NICK_OK("\xf0\x9d\x90\xac\xf0\x9d\x90\xb2\xf0\x9d\x90\xac"
+		    "\xf0\x9d\x90\xad\xf0\x9d\x90\x9e\xf0\x9d\x90\xa6"),
+	    "so is mathematical bold system");
+	ok(!NICK_OK("\xe2\x93\x88ystem"), "and circled-S ystem");
+	ok(same_nick("\xef\xbc\xa1lice", "alice"), "fullwidth A is a");
+	ok(same_nick("bob\xf0\x9d\x9f\x99", "BOB1"), "a double-struck 1 is 1");
+	ok(!same_nick("\xe2\x93\x90", "b"), "circled a is a, not b");
 
 	ok(ROOM_OK("lobby") && ROOM_OK("a-1") && ROOM_OK("0"), "rooms");
 	ok(ROOM_OK("abcdefghijklmnopqrstuvwxyz012345"), "32 characters");
