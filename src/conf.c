@@ -31,14 +31,15 @@ static const char usage_text[] =
     "                           survives a power cut; normal: a crash only)\n"
     "      --busy-timeout MS    wait for the database lock (default 5000)\n"
     "      --watch-interval MS  check for rows written by others (default 100)\n"
-    "      --max-body BYTES     largest form body (default 65536)\n"
+    "      --max-body BYTES     largest form body, at most 16 MiB (default\n"
+    "                           65536)\n"
     "      --max-image BYTES    largest image upload, at most 8 MiB (default\n"
     "                           1048576); nginx's\n"
     "                           client_max_body_size for /api/image must allow\n"
     "                           it and some 16 KB of form around it\n"
-    "      --image-quota BYTES/S  image bytes a session may store per S\n"
-    "                           seconds, at least --max-image (default\n"
-    "                           16777216/600)\n"
+    "      --image-quota N/S    image bytes a session may store per S\n"
+    "                           seconds (S up to 86400), N at least\n"
+    "                           --max-image (default 16777216/600)\n"
     "      --image-store BYTES  image bytes the database may hold, 0 for no\n"
     "                           limit (default 1073741824); past it, uploads\n"
     "                           get 503 until images are deleted (sql/)\n"
@@ -191,7 +192,8 @@ conf_apply(struct conf *c, int opt, const char *arg)
 		c->watch_interval_ms = (int)v;
 		return 0;
 	case OPT_MAX_BODY:
-		if (parse_number(arg, 1024, 64L << 20, &v) == -1)
+		/* At most fcgi.c's DRAIN_LIMIT: a longer body is never read. */
+		if (parse_number(arg, 1024, 16L << 20, &v) == -1)
 			return bad_value("max-body", arg);
 		c->max_body = (size_t)v;
 		return 0;
@@ -205,7 +207,7 @@ conf_apply(struct conf *c, int opt, const char *arg)
 		v = strtol(arg, &end, 10);
 		if (end == arg || *end != '/' || v < 1024 || v > (1L << 40))
 			return bad_value("image-quota", arg);
-		if (parse_number(end + 1, 1, 86400 * 30, &w) == -1)
+		if (parse_number(end + 1, 1, 86400, &w) == -1)
 			return bad_value("image-quota", arg);
 		c->image_quota = v;
 		c->image_quota_window = (int)w;

@@ -341,9 +341,9 @@ fcgi_stop(void)
 {
 	if (listen_io.fd < 0)
 		return;
-	loop_timer_cancel(&accept_resume);
 	loop_io_set(&listen_io, 0);
 	on_listen(&listen_io, EPOLLIN);
+	loop_timer_cancel(&accept_resume); /* the drain may have paused */
 	close(listen_io.fd);
 	listen_io.fd = -1;
 }

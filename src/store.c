@@ -635,20 +635,24 @@ rate_wait(struct store *st, const struct store_send *m)
 /*
  * If storing m's image would take its session past image_quota bytes
  * within the window, the ms until enough of its images leave the window;
- * else 0. The window's images are at most rate_count per rate window.
+ * else 0; -1 if the store cannot say. It walks the session's sends in
+ * the window (events_sends), at most rate_count per rate window.
  */
 static int64_t
 image_wait(struct store *st, const struct store_send *m)
 {
 	sqlite3_stmt *s;
 	int64_t	      used = 0, wait = 0;
+	int	      rc;
 
 	s = stmt(st, S_IMAGE_USED);
 	sqlite3_bind_int64(s, 1, m->session);
 	sqlite3_bind_int64(s, 2, m->now_ms - m->image_window_ms);
-	while (sqlite3_step(s) == SQLITE_ROW)
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		used += sqlite3_column_int64(s, 1);
 	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return -1;
 	if (used + (int64_t)m->image_len <= m->image_quota)
 		return 0;
 	/* Oldest first: when has enough left the window? */
@@ -666,23 +670,33 @@ image_wait(struct store *st, const struct store_send *m)
 /*
  * May m's image be stored? STORE_FULL if it would take all the images
  * past image_store_max bytes, STORE_IMAGE_QUOTA (retry_ms set) if its
- * session past its quota, else STORE_OK.
+ * session past its quota, STORE_UNAVAILABLE if the store cannot say
+ * (the image_store row of sql/005 is gone, or a read failed), else
+ * STORE_OK.
  */
 static enum store_result
 image_refusal(struct store *st, struct store_send *m)
 {
 	sqlite3_stmt *s;
-	int64_t	      bytes = 0;
+	int64_t	      bytes = -1;
 
 	if (m->image_store_max > 0) {
 		s = stmt(st, S_IMAGE_STORE);
 		if (sqlite3_step(s) == SQLITE_ROW)
 			bytes = sqlite3_column_int64(s, 0);
 		sqlite3_reset(s);
+		if (bytes < 0) {
+			log_warn(
+			    "store: no image total (image_store): "
+			    "uploads refused; see sql/005-image-store.sql");
+			return STORE_UNAVAILABLE;
+		}
 		if (bytes + (int64_t)m->image_len > m->image_store_max)
 			return STORE_FULL;
 	}
-	if ((m->retry_ms = image_wait(st, m)) > 0)
+	if ((m->retry_ms = image_wait(st, m)) < 0)
+		return STORE_UNAVAILABLE;
+	if (m->retry_ms > 0)
 		return STORE_IMAGE_QUOTA;
 	return STORE_OK;
 }

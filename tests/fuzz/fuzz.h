@@ -30,46 +30,63 @@ int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 	} while (0)
 
 /*
- * Is s[0..len) well-formed UTF-8 (RFC 3629 table 3-7: no overlongs, no
- * surrogates, nothing past U+10FFFF)? Written from the RFC's table, not
+ * The length of the well-formed UTF-8 character at s (len bytes left),
+ * its code point into *cp; -1 if it is not one. Written from RFC 3629's
+ * table 3-7 (no overlongs, no surrogates, nothing past U+10FFFF), not
  * from src/utf8.c.
  */
 static inline int
+fuzz_utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t	      n, k;
+
+	if (len == 0)
+		return -1;
+	if (s[0] <= 0x7f) {
+		*cp = s[0];
+		return 1;
+	} else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 1;
+		*cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 2;
+		*cp = s[0] & 0x0f;
+		if (s[0] == 0xe0)
+			lo = 0xa0;
+		if (s[0] == 0xed)
+			hi = 0x9f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 3;
+		*cp = s[0] & 0x07;
+		if (s[0] == 0xf0)
+			lo = 0x90;
+		if (s[0] == 0xf4)
+			hi = 0x8f;
+	} else
+		return -1;
+	if (len - 1 < n || s[1] < lo || s[1] > hi)
+		return -1;
+	for (k = 1; k <= n; k++) {
+		if (s[k] < 0x80 || s[k] > 0xbf)
+			return -1;
+		*cp = *cp << 6 | (s[k] & 0x3f);
+	}
+	return (int)n + 1;
+}
+
+/* Is s[0..len) well-formed UTF-8? */
+static inline int
 fuzz_utf8_valid(const unsigned char *s, size_t len)
 {
-	size_t	      i = 0, n, k;
-	unsigned char lo, hi;
+	size_t	 i = 0;
+	uint32_t cp;
+	int	 k;
 
 	while (i < len) {
-		lo = 0x80;
-		hi = 0xbf;
-		if (s[i] <= 0x7f) {
-			i++;
-			continue;
-		} else if (s[i] >= 0xc2 && s[i] <= 0xdf)
-			n = 1;
-		else if (s[i] >= 0xe0 && s[i] <= 0xef) {
-			n = 2;
-			if (s[i] == 0xe0)
-				lo = 0xa0;
-			if (s[i] == 0xed)
-				hi = 0x9f;
-		} else if (s[i] >= 0xf0 && s[i] <= 0xf4) {
-			n = 3;
-			if (s[i] == 0xf0)
-				lo = 0x90;
-			if (s[i] == 0xf4)
-				hi = 0x8f;
-		} else
+		if ((k = fuzz_utf8_next(s + i, len - i, &cp)) < 0)
 			return 0;
-		if (len - i - 1 < n)
-			return 0;
-		if (s[i + 1] < lo || s[i + 1] > hi)
-			return 0;
-		for (k = 2; k <= n; k++)
-			if (s[i + k] < 0x80 || s[i + k] > 0xbf)
-				return 0;
-		i += n + 1;
+		i += (size_t)k;
 	}
 	return 1;
 }

@@ -5,11 +5,13 @@
  * Properties: utf8_decode accepts exactly what the independent validator
  * of fuzz.h accepts, and utf8_encode writes back the bytes it decoded; an
  * accepted nick, text or client id is valid UTF-8 and within its length;
- * an accepted nick has no control character and no space at either end,
- * folds to valid UTF-8, folds to the same key again (so two nicks that
- * fold alike are one nick), and is "system" only when refused as
- * reserved; an accepted room is 1 to 32 of a-z, 0-9 and -; an accepted
- * image has one of the four types and that type's magic bytes.
+ * an accepted nick is 1 to 24 characters, none of them a control, a line
+ * or paragraph separator or an invisible formatting character, with no
+ * white space at either end; it folds to valid UTF-8, folds to the same
+ * key again (so two nicks that fold alike are one nick), and folds to
+ * "system" only when refused as reserved; an accepted room is 1 to 32 of a-z,
+ * 0-9 and -; an accepted image has one of the four types and that type's magic
+ * bytes.
  */
 #include <string.h>
 
@@ -41,25 +43,52 @@ check_utf8(const char *s, size_t len)
 	FUZZ_CHECK(all == fuzz_utf8_valid((const unsigned char *)s, len));
 }
 
+/* Unicode's White_Space, from its property list (PropList.txt). */
+static int
+white_space(uint32_t cp)
+{
+	return (cp >= 0x09 && cp <= 0x0d) || cp == 0x20 || cp == 0x85 ||
+	    cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
+	    cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f ||
+	    cp == 0x3000;
+}
+
+/* Characters no nick may hold: controls, separators, the invisible. */
+static int
+never_in_nick(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 ||
+	    cp == 0x2029 || cp == 0xad || (cp >= 0x200b && cp <= 0x200f) ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2064) ||
+	    cp == 0xfeff;
+}
+
 static void
 check_nick(const char *s, size_t len)
 {
-	struct buf    once, twice;
-	const char   *why;
-	unsigned char c;
+	const unsigned char *u = (const unsigned char *)s;
+	struct buf	     once, twice;
+	const char	    *why;
+	uint32_t	     cp = 0;
+	size_t		     i = 0, chars = 0;
+	int		     k;
 
 	why = validate_nick(s, len);
 	buf_init(&once);
 	buf_init(&twice);
 	validate_fold_nick(s, len, &once);
 	if (why == NULL) {
-		FUZZ_CHECK(len >= 1 && len <= 4 * NICK_MAX_CHARS);
-		FUZZ_CHECK(fuzz_utf8_valid((const unsigned char *)s, len));
-		c = (unsigned char)s[0];
-		FUZZ_CHECK(c > 0x20 && c != 0x7f);
-		c = (unsigned char)s[len - 1];
-		FUZZ_CHECK(c > 0x20 && c != 0x7f);
-		FUZZ_CHECK(memchr(s, '\0', len) == NULL);
+		FUZZ_CHECK(fuzz_utf8_valid(u, len));
+		while (i < len) {
+			k = fuzz_utf8_next(u + i, len - i, &cp);
+			FUZZ_CHECK(k > 0);
+			FUZZ_CHECK(!never_in_nick(cp));
+			FUZZ_CHECK(i > 0 || !white_space(cp));
+			i += (size_t)k;
+			chars++;
+		}
+		FUZZ_CHECK(!white_space(cp)); /* the last one */
+		FUZZ_CHECK(chars >= 1 && chars <= NICK_MAX_CHARS);
 		FUZZ_CHECK(
 		    fuzz_utf8_valid((unsigned char *)once.data, once.len));
 		validate_fold_nick(once.data, once.len, &twice);

@@ -2,9 +2,10 @@
  * replay: run a fuzz target over its saved corpus, without libFuzzer, as a
  * TAP test for make check. Every file of tests/fuzz/corpus/NAME (NAME is
  * compiled in as FUZZ_NAME; the directory is found through $TOP_SRCDIR,
- * or given as arguments) is one test: it passes if the target returns,
- * and fails the whole run if a property aborts. The corpus holds the
- * seeds and every input that once found a bug, so each stays fixed.
+ * or given as directory arguments) is one test: it passes if the target
+ * returns, and fails the whole run if a property aborts. The corpus holds
+ * the seeds and every input that once found a bug, so each stays fixed.
+ * libFuzzer's flags are refused: this is not libFuzzer (make fuzz).
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -17,7 +18,7 @@
 #error "FUZZ_NAME must name the corpus directory"
 #endif
 
-static int tests;
+static int tests, failed;
 
 /* Read the whole file at path into memory; NULL on error. */
 static unsigned char *
@@ -69,11 +70,14 @@ replay_dir(const char *dir)
 		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, compare_names);
+	if (n > 0)
+		qsort(names, n, sizeof *names, compare_names);
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
 		if ((data = read_file(path, &len)) == NULL) {
 			printf("not ok %d - %s: unreadable\n", ++tests, path);
+			failed = 1;
+			free(names[i]);
 			continue;
 		}
 		fflush(stdout);
@@ -94,9 +98,17 @@ main(int argc, char **argv)
 	int	    i, bad = 0;
 
 	if (argc > 1) {
-		for (i = 1; i < argc; i++)
+		for (i = 1; i < argc; i++) {
+			if (argv[i][0] == '-') {
+				fprintf(stderr,
+				    "%s: %s: not libFuzzer; configure "
+				    "--enable-fuzzing for that\n",
+				    argv[0], argv[i]);
+				return 2;
+			}
 			if (replay_dir(argv[i]) == -1)
 				bad = 1;
+		}
 	} else {
 		snprintf(dir, sizeof dir, "%s/tests/fuzz/corpus/%s",
 		    top != NULL ? top : ".", FUZZ_NAME);
@@ -106,5 +118,5 @@ main(int argc, char **argv)
 		printf(
 		    "not ok %d - corpus of %s not found\n", ++tests, FUZZ_NAME);
 	printf("1..%d\n", tests);
-	return 0;
+	return bad || failed;
 }

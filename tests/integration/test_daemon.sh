@@ -22,6 +22,7 @@ ok() {	# ok CONDITION-EXIT-STATUS NAME
 "$chatd" --image-quota 2048/60 2>/dev/null; [ $? -eq 2 ]
 ok $? "an image quota smaller than --max-image exits 2"
 "$chatd" --image-store -1 2>/dev/null; [ $? -eq 2 ]; ok $? "a negative --image-store exits 2"
+"$chatd" --max-body 16777217 2>/dev/null; [ $? -eq 2 ]; ok $? "--max-body over 16 MiB exits 2"
 
 # Start one, with a stale socket file in the way.
 touch "$dir/s.sock"

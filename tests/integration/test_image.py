@@ -299,6 +299,27 @@ def t_image_store_full(st):
     tap.eq(r.status, 200, "then an upload passes again", r.show())
     g = get_image(a, r1.json["image"])
     tap.ok(g.status == 404 and g.error == "not_found", "a deleted image is 404 not_found", g.show())
+    db = st.db(readonly=False)
+    with db:
+        db.execute("UPDATE images SET size = size + 7 WHERE id = ?", (r2.json["image"],))
+    db.close()
+    used, total = image_bytes(st)
+    tap.eq(total, used, "an UPDATE of a size in the shell keeps the total right (%d)" % total)
+    db = st.db(readonly=False)
+    with db:
+        db.execute("DELETE FROM image_store")
+    db.close()
+    before = st.count_events()
+    r = upload(b, png())
+    tap.ok(r.status == 503 and r.error == "unavailable" and st.count_events() == before,
+           "with the total gone, uploads are 503 and write nothing", r.show())
+    db = st.db(readonly=False)
+    with db:    # the repair that sql/005-image-store.sql gives
+        db.execute("INSERT OR REPLACE INTO image_store (id, bytes)"
+                   " SELECT 1, coalesce(sum(size), 0) FROM images")
+    db.close()
+    r = upload(b, png())
+    tap.eq(r.status, 200, "put back, uploads pass again", r.show())
     a.logout()
     b.logout()
 
