@@ -251,6 +251,16 @@ def image_bytes(st):
         db.close()
 
 
+def shell(st, sql, *args):
+    """Run one statement on the database and commit, as the sqlite3 shell."""
+    db = st.db(readonly=False)
+    try:
+        with db:
+            db.execute(sql, args)
+    finally:
+        db.close()
+
+
 def t_image_quota(st):
     """--image-quota 10240/600: a session's third 4 KB image within the window
     is 429 rate_limited with a Retry-After, writes nothing, and another
@@ -289,35 +299,23 @@ def t_image_store_full(st):
     r = upload(b, pic)
     tap.ok(r.status == 503 and r.error == "unavailable", "the third is 503 unavailable", r.show())
     tap.eq(st.count_events(), before, "and writes nothing")
-    db = st.db(readonly=False)
-    with db:
-        db.execute("DELETE FROM images WHERE id = ?", (r1.json["image"],))
-    db.close()
+    shell(st, "DELETE FROM images WHERE id = ?", r1.json["image"])
     used, total = image_bytes(st)
     tap.eq(total, used, "a DELETE in the shell lowers the total too (%d)" % total)
     r = upload(b, pic)
     tap.eq(r.status, 200, "then an upload passes again", r.show())
     g = get_image(a, r1.json["image"])
     tap.ok(g.status == 404 and g.error == "not_found", "a deleted image is 404 not_found", g.show())
-    db = st.db(readonly=False)
-    with db:
-        db.execute("UPDATE images SET size = size + 7 WHERE id = ?", (r2.json["image"],))
-    db.close()
+    shell(st, "UPDATE images SET size = size + 7 WHERE id = ?", r2.json["image"])
     used, total = image_bytes(st)
     tap.eq(total, used, "an UPDATE of a size in the shell keeps the total right (%d)" % total)
-    db = st.db(readonly=False)
-    with db:
-        db.execute("DELETE FROM image_store")
-    db.close()
+    shell(st, "DELETE FROM image_store")
     before = st.count_events()
     r = upload(b, png())
     tap.ok(r.status == 503 and r.error == "unavailable" and st.count_events() == before,
            "with the total gone, uploads are 503 and write nothing", r.show())
-    db = st.db(readonly=False)
-    with db:    # the repair that sql/005-image-store.sql gives
-        db.execute("INSERT OR REPLACE INTO image_store (id, bytes)"
-                   " SELECT 1, coalesce(sum(size), 0) FROM images")
-    db.close()
+    shell(st, "INSERT OR REPLACE INTO image_store (id, bytes)"    # sql/005's repair
+          " SELECT 1, coalesce(sum(size), 0) FROM images")
     r = upload(b, png())
     tap.eq(r.status, 200, "put back, uploads pass again", r.show())
     a.logout()
