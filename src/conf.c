@@ -130,6 +130,21 @@ bad_value(const char *option, const char *value)
 	return -1;
 }
 
+/*
+ * Parse "N/S": N in [min, max] per S seconds (1 to a day) into *n and
+ * *secs; -1 if it is not that.
+ */
+static int
+parse_per(const char *s, long min, long max, long *n, long *secs)
+{
+	char *end;
+
+	*n = strtol(s, &end, 10);
+	if (end == s || *end != '/' || *n < min || *n > max)
+		return -1;
+	return parse_number(end + 1, 1, 86400, secs);
+}
+
 /* Apply one option; -1 after saying what is wrong. */
 static int
 conf_apply(struct conf *c, int opt, const char *arg)
@@ -168,10 +183,7 @@ conf_apply(struct conf *c, int opt, const char *arg)
 		c->idle_timeout = (int)v;
 		return 0;
 	case OPT_RATE_LIMIT:
-		v = strtol(arg, &end, 10);
-		if (end == arg || *end != '/' || v < 1 || v > 1000000)
-			return bad_value("rate-limit", arg);
-		if (parse_number(end + 1, 1, 86400, &w) == -1)
+		if (parse_per(arg, 1, 1000000, &v, &w) == -1)
 			return bad_value("rate-limit", arg);
 		c->rate_count = (int)v;
 		c->rate_window = (int)w;
@@ -204,10 +216,7 @@ conf_apply(struct conf *c, int opt, const char *arg)
 		c->max_image = (size_t)v;
 		return 0;
 	case OPT_IMAGE_QUOTA:
-		v = strtol(arg, &end, 10);
-		if (end == arg || *end != '/' || v < 1024 || v > (1L << 40))
-			return bad_value("image-quota", arg);
-		if (parse_number(end + 1, 1, 86400, &w) == -1)
+		if (parse_per(arg, 1024, 1L << 40, &v, &w) == -1)
 			return bad_value("image-quota", arg);
 		c->image_quota = v;
 		c->image_quota_window = (int)w;

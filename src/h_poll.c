@@ -29,39 +29,57 @@
 #define POLL_ANSWER_BYTES (256 * 1024)
 
 /*
- * Answer a poll: {"cursor": C, "events": [...]}, with the events of v up
- * to POLL_ANSWER_BYTES (then C is the last event's id).
+ * Write {"cursor": C, "events": [...]} with the events of v into body;
+ * the number written, which is fewer than n if the events passed
+ * POLL_ANSWER_BYTES (counted without the cursor, so that a second call
+ * with another cursor stops at the same event).
+ */
+static size_t
+poll_json(
+    struct buf *body, const struct event *const *v, size_t n, int64_t cursor)
+{
+	size_t i, start;
+
+	buf_addc(body, '{');
+	json_key(body, "cursor");
+	json_int(body, cursor);
+	buf_addc(body, ',');
+	json_key(body, "events");
+	buf_addc(body, '[');
+	start = body->len;
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addc(body, ',');
+		event_json(body, v[i]);
+		if (body->len - start >= POLL_ANSWER_BYTES && i + 1 < n) {
+			i++;
+			break;
+		}
+	}
+	buf_adds(body, "]}");
+	return i;
+}
+
+/*
+ * Answer a poll with the events of v, or as many as fit in
+ * POLL_ANSWER_BYTES: then the cursor is the last one's id. The rare
+ * answer that does not fit is written twice, so that the usual one is
+ * written once, straight into its body.
  */
 static void
 poll_answer(
     struct conn *c, const struct event *const *v, size_t n, int64_t cursor)
 {
-	struct buf list, body;
-	size_t	   i;
+	struct buf body;
+	size_t	   shown;
 
-	buf_init(&list);
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			buf_addc(&list, ',');
-		event_json(&list, v[i]);
-		if (list.len >= POLL_ANSWER_BYTES && i + 1 < n) {
-			cursor = v[i]->id;
-			break;
-		}
-	}
 	buf_init(&body);
-	buf_reserve(&body, list.len + 64);
-	buf_addc(&body, '{');
-	json_key(&body, "cursor");
-	json_int(&body, cursor);
-	buf_addc(&body, ',');
-	json_key(&body, "events");
-	buf_addc(&body, '[');
-	buf_add(&body, list.data, list.len);
-	buf_adds(&body, "]}");
+	if ((shown = poll_json(&body, v, n, cursor)) < n) {
+		buf_reset(&body);
+		poll_json(&body, v, shown, v[shown - 1]->id);
+	}
 	reply_json(c, &body, NULL);
 	buf_free(&body);
-	buf_free(&list);
 }
 
 /*
