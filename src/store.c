@@ -26,7 +26,7 @@ extern const int	 schema_versions;
 	"image_id, online, sender_session, recipient_session"
 
 /*
- * API.md's "who sees what" (the same rule as event_visible), as the ids
+ * docs/api.md's "who sees what" (the same rule as event_visible), as the ids
  * of the first (or last) LIM events of each kind a caller may see in the
  * id range RANGE: the room's messages and images, joins and leaves,
  * private events sent, private events received. Each comes from its own

@@ -7,7 +7,7 @@
  * reader would stop WAL checkpoints), and every write is BEGIN IMMEDIATE,
  * so that several chatd processes, and the sqlite3 shell, can share one
  * database file. The SQL is plain enough for PostgreSQL, where the log may
- * move once it must outgrow one machine (DESIGN.md).
+ * move once it must outgrow one machine.
  */
 #ifndef CHATD_STORE_H
 #define CHATD_STORE_H

@@ -128,7 +128,7 @@ validate_text(const char *s, size_t len)
 	long n;
 
 	/*
-	 * API.md asks only for valid UTF-8 here (unlike nicks): control
+	 * docs/api.md asks only for valid UTF-8 here (unlike nicks): control
 	 * characters are the reader's to render; json.c escapes them all.
 	 */
 	n = count_chars(s, len, NULL, NULL, NULL);

@@ -22,7 +22,7 @@
 
 #define WAITER_MAX_TIMEOUT 60
 #define WAITER_ROOM_MAX 32
-#define WAITER_MAX_EVENTS 500 /* in one answer (API.md) */
+#define WAITER_MAX_EVENTS 500 /* in one answer (docs/api.md) */
 
 struct waiter_poll;
 

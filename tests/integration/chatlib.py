@@ -411,14 +411,14 @@ class Resp:
 
 
 # Every JSON answer chatd gives is checked against the transport rules of
-# API.md; violations are collected here and reported once per file.
+# docs/api.md; violations are collected here and reported once per file.
 _header_violations = []
 _checked = [0]
 _hv_lock = threading.Lock()
 
 
 def transport_problems(r):
-    """What is wrong with answer r under API.md's transport rules ([] = ok)."""
+    """What is wrong with answer r under docs/api.md's transport rules ([] = ok)."""
     p = []
     if r.from_nginx():
         return p

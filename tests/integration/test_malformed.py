@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # Malformed and hostile input: unknown endpoints, wrong methods, broken query
 # strings and bodies, huge headers, duplicate parameters, NUL and non-UTF-8
-# bytes, a locked store. Every error must be a JSON answer from API.md's
+# bytes, a locked store. Every error must be a JSON answer from docs/api.md's
 # list, must change nothing, and chatd must keep serving after each.
 
 import os
@@ -24,7 +24,7 @@ def is_error(r, status, code):
 
 def loose(r, allowed=(200, 400)):
     """An answer from chatd with an allowed status; a 400 must be bad_request
-    or another code from API.md."""
+    or another code from docs/api.md."""
     if r is None or r.status not in allowed:
         return False
     if r.status >= 400:

@@ -2,7 +2,7 @@
 # GET /api/poll: waiting and waking, timeouts, bad parameters, who sees what,
 # following cursors under concurrent sends, the 500-event page, several
 # daemon processes, rows written from outside, clients that go away and
-# SIGTERM (API.md, "Events" and "Endpoints").
+# SIGTERM (docs/api.md, "Events" and "Endpoints").
 
 import json
 import os
@@ -531,7 +531,7 @@ def t_visibility_at_scale(st):
     """20,000 rows written from outside, of every kind (messages of two rooms,
     private events to, from and between others, joins and leaves), in random
     order: following cursors in room y, and paging its history back, show the
-    reader exactly the rows API.md's rule lets it see, each once, in order.
+    reader exactly the rows docs/api.md's rule lets it see, each once, in order.
     (Each kind is read through its own index since sql/004: this checks that
     the merge of the four is the rule.)"""
     reader = login_client(st)

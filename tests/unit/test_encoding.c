@@ -70,7 +70,7 @@ test_reply(void)
 		reply_error_status(API_RATE_LIMITED) == 429 &&
 		reply_error_status(API_NO_SESSION) == 401 &&
 		reply_error_status(API_BAD_CSRF) == 403,
-	    "the statuses of API.md");
+	    "the statuses of docs/api.md");
 }
 
 static void

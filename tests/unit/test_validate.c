@@ -93,7 +93,7 @@ main(void)
 	ok(TEXT_OK("line\nline\ttab", 13), "newlines and tabs");
 	ok(!TEXT_OK("", 0), "empty text");
 	ok(TEXT_OK("a\0b", 3) && TEXT_OK("a\x1b[31m", 6),
-	    "control characters are text too (API.md: any valid UTF-8)");
+	    "control characters are text too (docs/api.md: any valid UTF-8)");
 	ok(!TEXT_OK("\xc3", 1), "truncated UTF-8");
 	for (i = 0; i < 2000; i++)
 		memcpy(text + 4 * i, "\xf0\x9f\x98\x80", 4);
