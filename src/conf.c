@@ -11,6 +11,13 @@
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
 #endif
+/* Under configure's --runstatedir and --localstatedir (Makefile.am). */
+#ifndef CHATD_SOCKET_PATH
+#define CHATD_SOCKET_PATH "/run/chatd/chatd.sock"
+#endif
+#ifndef CHATD_DB_PATH
+#define CHATD_DB_PATH "/var/lib/chatd/chat.db"
+#endif
 
 static const char usage_text[] =
     "Usage: chatd [OPTION]...\n"
@@ -18,10 +25,11 @@ static const char usage_text[] =
     "event log in SQLite. It runs in the foreground; stop it with SIGTERM.\n"
     "\n"
     "  -s, --socket PATH        unix socket to listen on\n"
-    "                           (default /run/chatd/chatd.sock)\n"
+    "                           (default " CHATD_SOCKET_PATH ")\n"
     "  -m, --socket-mode MODE   permissions of the socket, octal (default 0660)\n"
     "  -g, --socket-group NAME  group of the socket: nginx's (e.g. www-data)\n"
-    "  -d, --db PATH            SQLite database (default /var/lib/chatd/chat.db)\n"
+    "  -d, --db PATH            SQLite database\n"
+    "                           (default " CHATD_DB_PATH ")\n"
     "  -w, --workers N          processes sharing the socket (default 1)\n"
     "      --poll-timeout S     wait of a poll that names none (default 25)\n"
     "      --poll-max S         longest wait a poll may ask, 0-60 (default 60)\n"
@@ -86,9 +94,9 @@ void
 conf_defaults(struct conf *c)
 {
 	memset(c, 0, sizeof *c);
-	c->socket_path = "/run/chatd/chatd.sock";
+	c->socket_path = CHATD_SOCKET_PATH;
 	c->socket_mode = 0660;
-	c->db_path = "/var/lib/chatd/chat.db";
+	c->db_path = CHATD_DB_PATH;
 	c->workers = 1;
 	c->poll_timeout = 25;
 	c->poll_max = 60;
