@@ -29,7 +29,8 @@ UPDATE sessions SET
 
 -- Live sessions that the new keys make one nick (alice and аlice, both
 -- logged in): the oldest of each keeps it, the others end as if timed out,
--- each with its leave event.
+-- each with its leave event; and so do those that look like "system"
+-- ("ѕуѕтем" and "sуstem" could log in before).
 CREATE TEMP TABLE nick_twins AS
 	SELECT id, nick FROM sessions WHERE ended_ms IS NULL AND id NOT IN
 		(SELECT min(id) FROM sessions WHERE ended_ms IS NULL
@@ -37,7 +38,11 @@ CREATE TEMP TABLE nick_twins AS
 	UNION
 	SELECT id, nick FROM sessions WHERE ended_ms IS NULL AND id NOT IN
 		(SELECT min(id) FROM sessions WHERE ended_ms IS NULL
-		 GROUP BY nick_skeleton_caps);
+		 GROUP BY nick_skeleton_caps)
+	UNION
+	SELECT id, nick FROM sessions WHERE ended_ms IS NULL
+		AND (nick_skeleton = chatd_nick_skeleton('system')
+		     OR nick_skeleton_caps = chatd_nick_skeleton_caps('system'));
 UPDATE sessions SET
 	ended_ms = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER),
 	end_reason = 'timeout'

@@ -69,8 +69,8 @@ send_read_target(
 			return -1;
 		}
 		m->to = pool_strndup(pool, to->p, to->len);
-		m->to_skeleton = pool_strndup(
-		    pool, keys.skeleton.data, keys.skeleton.len);
+		m->to_skeleton =
+		    pool_strndup(pool, keys.skeleton.data, keys.skeleton.len);
 		m->to_skeleton_caps = pool_strndup(
 		    pool, keys.skeleton_caps.data, keys.skeleton_caps.len);
 		nick_keys_free(&keys);

@@ -165,7 +165,8 @@ ustr_from_utf8(const char *s, size_t len, int pre, struct ustr *out)
 	uint32_t cp;
 	int	 k;
 
-	if (len > NICK_KEY_MAX_BYTES)
+	/* (A NUL would cut the key short where it is a C string.) */
+	if (len > NICK_KEY_MAX_BYTES || memchr(s, '\0', len) != NULL)
 		return -1;
 	out->p = xmalloc((len + 1) * sizeof *out->p);
 	out->len = 0;
@@ -274,7 +275,7 @@ nick_keys_free(struct nick_keys *k)
 
 /*
  * The two keys of the nick s into *k (initialized; they are appended
- * to). -1 if s is not UTF-8, is too long, or ICU fails.
+ * to). -1 if s is not UTF-8, holds a NUL, is too long, or ICU fails.
  */
 int
 nick_keys(const char *s, size_t len, struct nick_keys *k)

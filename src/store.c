@@ -277,8 +277,7 @@ static int
 store_functions(struct store *st)
 {
 	static int caps = 1;
-	const int  flags =
-	    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+	const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
 
 	if (sqlite3_create_function(st->db, "chatd_nick_skeleton", 1, flags,
 		NULL, sql_nick_key, NULL, NULL) != SQLITE_OK ||
@@ -447,10 +446,10 @@ static int read_users(struct store *, struct store_users *);
 
 /*
  * Start a session for nick (with its folded form and look-alike keys, the
- * token's hash and the CSRF token given) and write its join. Sets *sid and *cursor, the newest id
- * before the join, and *users, the live sessions with the new one (read
- * in the same transaction, so that a login that cannot answer them
- * changes nothing; free with store_users_free). STORE_CONFLICT if a live
+ * token's hash and the CSRF token given) and write its join. Sets *sid and
+ * *cursor, the newest id before the join, and *users, the live sessions with
+ * the new one (read in the same transaction, so that a login that cannot answer
+ * them changes nothing; free with store_users_free). STORE_CONFLICT if a live
  * session has either key.
  */
 enum store_result
@@ -867,8 +866,7 @@ send_one(struct store *st, struct store_send *m)
 		m->result = STORE_LIMITED;
 		return SQLITE_DONE;
 	}
-	if (m->to != NULL &&
-	    (to_sid = find_recipient(st, m, &to)) == 0) {
+	if (m->to != NULL && (to_sid = find_recipient(st, m, &to)) == 0) {
 		m->result = STORE_NOT_FOUND;
 		return SQLITE_DONE;
 	}

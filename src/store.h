@@ -64,9 +64,9 @@ struct store_nick {
 struct store_send {
 	int64_t	    session;
 	const char *from;
-	const char *room;   /* NULL when to is set */
-	const char *to;	    /* recipient nick, or NULL */
-	const char *to_skeleton;      /* its look-alike keys (nick.h) */
+	const char *room;	 /* NULL when to is set */
+	const char *to;		 /* recipient nick, or NULL */
+	const char *to_skeleton; /* its look-alike keys (nick.h) */
 	const char *to_skeleton_caps;
 	const char *text;
 	size_t	    text_len;

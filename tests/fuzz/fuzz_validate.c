@@ -7,8 +7,9 @@
  * accepted nick, text or client id is valid UTF-8 and within its length;
  * an accepted nick has no control, line or paragraph separator or
  * invisible formatting character, and its NFC form is 1 to 24 characters
- * with no white space at either end; any valid UTF-8 has look-alike keys
- * (src/nick.c), valid UTF-8, non-empty for an accepted nick; the keys are
+ * with no white space at either end; any valid UTF-8 without a NUL has
+ * look-alike keys (src/nick.c; with a NUL, none), valid UTF-8, non-empty
+ * for an accepted nick; the keys are
  * those of the NFC and of the NFD form, of the nick in capitals and in
  * lower case (case never makes two nicks); the skeleton key is its own
  * skeleton key (the key is a fixed point); no accepted nick has a key of
@@ -135,10 +136,10 @@ check_keys(const char *s, size_t len, int accepted)
 	nick_keys_init(&again);
 	buf_init(&nfc);
 	FUZZ_CHECK(nick_keys(s, len, &k) == 0);
-	FUZZ_CHECK(fuzz_utf8_valid((unsigned char *)k.skeleton.data,
-	    k.skeleton.len));
-	FUZZ_CHECK(fuzz_utf8_valid((unsigned char *)k.skeleton_caps.data,
-	    k.skeleton_caps.len));
+	FUZZ_CHECK(
+	    fuzz_utf8_valid((unsigned char *)k.skeleton.data, k.skeleton.len));
+	FUZZ_CHECK(fuzz_utf8_valid(
+	    (unsigned char *)k.skeleton_caps.data, k.skeleton_caps.len));
 	if (accepted) {
 		FUZZ_CHECK(k.skeleton.len > 0 && k.skeleton_caps.len > 0);
 		FUZZ_CHECK(!nick_is_system(&k));
@@ -149,8 +150,8 @@ check_keys(const char *s, size_t len, int accepted)
 	check_keys_of(s, len, 'u', &k);
 	check_keys_of(s, len, 'l', &k);
 	if (k.skeleton.len <= 1024) {
-		FUZZ_CHECK(nick_keys(k.skeleton.data, k.skeleton.len, &again) ==
-		    0);
+		FUZZ_CHECK(
+		    nick_keys(k.skeleton.data, k.skeleton.len, &again) == 0);
 		FUZZ_CHECK(same(&k.skeleton, &again.skeleton));
 	}
 	buf_free(&nfc);
@@ -162,6 +163,7 @@ static void
 check_nick(const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;
+	struct nick_keys     keys;
 	struct buf	     nfc;
 	const char	    *why;
 	uint32_t	     cp = 0;
@@ -189,8 +191,14 @@ check_nick(const char *s, size_t len)
 		FUZZ_CHECK(chars >= 1 && chars <= NICK_MAX_CHARS);
 		buf_free(&nfc);
 	}
-	if (fuzz_utf8_valid((const unsigned char *)s, len) && len <= 1024)
+	if (fuzz_utf8_valid((const unsigned char *)s, len) && len <= 1024 &&
+	    memchr(s, '\0', len) == NULL)
 		check_keys(s, len, why == NULL);
+	else if (memchr(s, '\0', len) != NULL) {
+		nick_keys_init(&keys);
+		FUZZ_CHECK(nick_keys(s, len, &keys) == -1);
+		nick_keys_free(&keys);
+	}
 }
 
 static void
