@@ -11,11 +11,10 @@
  * look-alike keys (src/nick.c; with a NUL, none), valid UTF-8, non-empty
  * for an accepted nick; the keys are
  * those of the NFC and of the NFD form, of the nick in capitals and in
- * lower case (case never makes two nicks); the skeleton key is its own
- * skeleton key (the key is a fixed point); no accepted nick has a key of
- * "system"; an accepted room is 1 to 32 of a-z,
- * 0-9 and -; an accepted image has one of the four types and that type's magic
- * bytes.
+ * lower case (case never makes two nicks, U+0345 aside); the skeleton key is
+ * its own skeleton key (the key is a fixed point); no accepted nick has a key
+ * of "system"; an accepted room is 1 to 32 of a-z, 0-9 and -; an accepted image
+ * has one of the four types and that type's magic bytes.
  */
 #include <string.h>
 #include <unicode/unorm2.h>
@@ -147,8 +146,15 @@ check_keys(const char *s, size_t len, int accepted)
 	FUZZ_CHECK(nick_nfc(s, len, &nfc) == 0);
 	check_keys_of(nfc.data, nfc.len, 'd', &k);
 	check_keys_of(s, len, 'd', &k);
-	check_keys_of(s, len, 'u', &k);
-	check_keys_of(s, len, 'l', &k);
+	/*
+	 * U+0345, the one combining mark with a case, becomes a capital
+	 * iota (a base letter) in capitals, so the marks around it attach
+	 * elsewhere: a nick holding it may differ from its capitals.
+	 */
+	if (memmem(s, len, "\xcd\x85", 2) == NULL) {
+		check_keys_of(s, len, 'u', &k);
+		check_keys_of(s, len, 'l', &k);
+	}
 	if (k.skeleton.len <= 1024) {
 		FUZZ_CHECK(
 		    nick_keys(k.skeleton.data, k.skeleton.len, &again) == 0);
