@@ -139,6 +139,9 @@ test_nick_keys(void)
 	ok(same_keys("ИВАН", "иван") == 3, "Cyrillic case folds");
 	ok(same_keys("аlice", "alice") & 1, "аlice (Cyrillic а) is alice");
 	ok(same_keys("ａｌｉｃｅ", "alice") == 3, "fullwidth alice is alice");
+	ok(same_nick("ｆｒｅｄ", "fred") && same_nick("ｂｏｂ１２", "bob12") &&
+		same_nick("ＤＡＮＡ", "dana"),
+	    "fullwidth letters and digits UTS #39 leaves out (nick.c's table)");
 	ok(same_keys("Jose\xcc\x81", "José") == 3 &&
 		nfc_is("Jose\xcc\x81", "José"),
 	    "NFD José is NFC José, and is shown in NFC");
