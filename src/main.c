@@ -109,7 +109,7 @@ worker_run(const struct conf *conf, int listen_fd)
 	if ((app.store = store_open(conf->db_path, conf->sync_full,
 		 conf->busy_timeout_ms)) == NULL)
 		return 1;
-	waiter_init();
+	waiter_init(conf->session_polls);
 	if (watch_start(&app) == -1) {
 		log_error("cannot read the event log");
 		return 1;

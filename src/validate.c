@@ -179,7 +179,7 @@ validate_client_id(const char *s, size_t len)
 
 	n = count_chars(s, len, is_control, NULL, NULL);
 	if (n < 0)
-		return "client_id is not valid UTF-8 text.";
+		return "client_id must be UTF-8 text without control characters.";
 	if (n > CLIENT_ID_MAX_CHARS)
 		return "client_id is longer than 64 characters.";
 	return NULL;
