@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "waiter.h"
 #include "xmalloc.h"
 
@@ -74,6 +75,7 @@ unlink_poll(struct waiter_poll *p)
 	else
 		l->tail = p->prev;
 	parked--;
+	metrics_waiting(parked);
 }
 
 /* The client went away: forget the poll (conn closes it). */
@@ -128,6 +130,7 @@ waiter_park(struct conn *c, int64_t cursor, int64_t session, const char *room,
 		l->head = p;
 	l->tail = p;
 	parked++;
+	metrics_waiting(parked);
 	conn_park(c, poll_gone, p);
 	if (l->head == p)
 		rearm();
