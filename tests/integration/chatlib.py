@@ -186,8 +186,9 @@ class Stack:
     stderr."""
 
     def __init__(self, chatd_args=(), workers=None, tap=None, name="stack",
-                 nofile=None):
+                 nofile=None, stack_args=()):
         self.chatd_args = list(chatd_args)
+        self.stack_args = list(stack_args)  # tools/stack's own: --tls C K
         self.workers = workers
         self.nofile = nofile    # chatd's descriptor limit, if not inherited
         self.tap = tap
@@ -248,6 +249,7 @@ class Stack:
         args = ["start", self.dir]
         if self.workers is not None:
             args += ["--workers", str(self.workers)]
+        args += self.stack_args
         if self.chatd_args:
             args += ["--"] + self.chatd_args
         self._stack(*args)
@@ -447,6 +449,8 @@ def transport_problems(r):
 def _note_transport(r):
     if not r.path.startswith("/api/") or r.path.startswith("/api/image/"):
         return
+    if r.path.startswith("/api/metrics") and r.status == 200:
+        return      # Prometheus's text format: test_nginx.py checks it
     if r.path.startswith("/api/image?") and "frame=1" in r.path:
         return      # an HTML page on purpose: test_image.py checks it
     probs = transport_problems(r)
