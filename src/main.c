@@ -37,6 +37,7 @@
 #include "fcgi.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "notify.h"
 #include "session.h"
 #include "store.h"
@@ -262,6 +263,7 @@ main(int argc, char **argv)
 		return 1;
 	if ((listen_fd = fcgi_listen(&conf)) == -1)
 		return 1;
+	metrics_init(); /* before the workers: they share it */
 	log_info("chatd %s serving %s on %s (%d worker%s)", PACKAGE_VERSION,
 	    conf.db_path, conf.socket_path, conf.workers,
 	    conf.workers > 1 ? "s" : "");

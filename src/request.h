@@ -36,6 +36,7 @@ struct request {
 	const char    *session_header; /* HTTP_X_CHAT_SESSION */
 	const char    *csrf_header;    /* HTTP_X_CSRF_TOKEN */
 	const char    *remote_addr;
+	const char    *https; /* HTTPS: "on" over TLS */
 	struct str     body;
 	int	       body_too_large;
 	int	       multipart_ok; /* the route takes multipart/form-data */
