@@ -30,9 +30,10 @@ retain_tick(struct loop_timer *t)
 	}
 	if (!more && (deleted_events > 0 || deleted_sessions > 0)) {
 		log_info("retain: deleted %lld events and %lld ended sessions "
-			 "older than %d days",
+			 "older than %d day%s",
 		    deleted_events, deleted_sessions,
-		    retain_app->conf->retain_days);
+		    retain_app->conf->retain_days,
+		    retain_app->conf->retain_days > 1 ? "s" : "");
 		deleted_events = deleted_sessions = 0;
 	}
 	loop_timer_at(t, loop_now() + (more ? RETAIN_BUSY_MS : RETAIN_IDLE_MS));
