@@ -52,6 +52,12 @@ def search(c, q=OMIT, room=OMIT, before=OMIT, limit=OMIT, **kw):
                      [("q", q), ("room", room), ("before", before), ("limit", limit)], **kw)
 
 
+def fts_ids(st, word):
+    """The ids the FTS index itself has for word (no join with events)."""
+    return [int(r[0]) for r in rows(st, "SELECT rowid FROM events_fts"
+                                        " WHERE events_fts MATCH '\"%s\"' ORDER BY rowid;" % word)]
+
+
 def texts(r):
     return [e.get("text") for e in r.events]
 
@@ -143,8 +149,10 @@ def t_search_shell(st):
     one, two = ids_of(r.events)
     sh(st, "DELETE FROM events WHERE id = %d;" % one)
     tap.eq(ids_of(search(a, w).events), [two], "a row deleted with the shell is not")
+    tap.eq(fts_ids(st, w), [two], "and it has left the index itself")
     sh(st, "UPDATE events SET text = 'renamed %s' WHERE id = %d;" % (w + "x", two))
     tap.eq(search(a, w).events, [], "an updated row is not found by its old words")
+    tap.eq(fts_ids(st, w), [], "which have left the index")
     tap.eq(ids_of(search(a, w + "x").events), [two], "but by its new ones")
     sh(st, "UPDATE events SET type = 'private', recipient = 'nobody' WHERE id = %d;" % two)
     tap.eq(search(a, w + "x").events, [], "a row made private to someone else is not shown")
@@ -326,6 +334,7 @@ def t_retention(st):
     r = raw_request(st, "GET", "/api/poll?since=0&timeout=0", {"X-Chat-Session": live_token})
     tap.eq(r.status, 200, "a live session older than --retain still works")
     tap.eq(search(b, w).events, [], "the deleted rows are not found by search")
+    tap.eq(fts_ids(st, w), [], "and have left the index")
     tap.ok(wait_until(lambda: "retain: deleted" in open(st.path("chatd.log")).read(), 30),
            "chatd says what it deleted")
 
