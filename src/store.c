@@ -1140,7 +1140,7 @@ retain_pick(
 {
 	sqlite3_stmt *s;
 	int64_t	      bytes = 0;
-	int	      got = 0, rc;
+	int	      got = 0, rc = SQLITE_DONE;
 
 	s = stmt(st, S_RETAIN_EVENTS);
 	sqlite3_bind_int64(s, 1, cutoff);
