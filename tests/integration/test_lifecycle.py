@@ -374,6 +374,22 @@ def t_retention_newest(st):
            "the newest stays, though old: max(id) does not go back")
 
 
+def t_retain_option(st):
+    """--retain takes 0 to 36500 days; anything else exits 2 and says so."""
+    chatd = os.environ.get("CHATD") or os.path.join(os.path.dirname(os.path.abspath(
+        __file__)), "..", "..", "build", "src", "chatd")
+    for v in ("-1", "x", "", "36501", "1.5"):
+        p = subprocess.run([chatd, "--retain", v], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=30)
+        tap.ok(p.returncode == 2 and "--retain" in p.stderr, "--retain %r exits 2" % v,
+               p.stderr)
+    for v in ("0", "36500"):
+        p = subprocess.run([chatd, "--retain", v, "--help"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=30)
+        tap.ok(p.returncode == 0 and "--retain DAYS" in p.stdout, "--retain %s is taken" % v,
+               p.stderr)
+
+
 # ---------------------------------------------------------------- backups
 
 class RestoredStack(Stack):
@@ -456,6 +472,7 @@ with Stack(RATE, tap=tap, name="search stack") as st:
 with Stack(RATE, workers=2, tap=tap, name="retention stack") as st:
     tap.run(t_retention, st)
     tap.run(t_retention_newest, st)
+    tap.run(t_retain_option, st)
     alive_check(tap, st, "retention")
 with Stack(RATE, tap=tap, name="backup stack") as st:
     tap.run(t_backup, st)
