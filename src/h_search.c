@@ -3,7 +3,7 @@
  *
  * The words of q (search.c) are looked up in the full-text index of
  * sql/007 (events_fts), newest first; of the matches, the caller gets the
- * ones that history of the same room would show it (API.md, "who sees
+ * ones that history of the same room would show it (the API's "who sees
  * what": the room's messages, and the private messages it sent or
  * received; joins, leaves and images have no words), like history the
  * newest limit below before, oldest first. A search looks at no more

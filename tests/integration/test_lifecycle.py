@@ -81,7 +81,7 @@ def sid_of(st, nick):
 
 
 def visible_ids(st, sid, room="lobby", db=None):
-    """The ids a poll of room shows session sid, by API.md's rule, from SQL."""
+    """The ids a poll of room shows session sid, by the API's rule, from SQL."""
     return [int(r[0]) for r in rows(st, (
         "SELECT id FROM events WHERE type IN ('join', 'leave')"
         " OR (recipient IS NULL AND room = '%s' AND type IN ('message', 'image'))"
