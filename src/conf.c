@@ -54,6 +54,9 @@ static const char usage_text[] =
     "      --image-store BYTES  image bytes the database may hold, 0 for no\n"
     "                           limit (default 1073741824); past it, uploads\n"
     "                           get 503 until images are deleted (sql/)\n"
+    "      --retain DAYS        delete events (and their images) older than\n"
+    "                           DAYS days, and sessions ended before then;\n"
+    "                           0 keeps them for ever (default 0)\n"
     "  -l, --log-level LEVEL    error, warn, info or debug (default info)\n"
     "  -h, --help               show this help and exit\n"
     "  -V, --version            show the version and exit\n";
@@ -70,7 +73,8 @@ enum {
 	OPT_IMAGE_STORE,
 	OPT_MAX_BODY,
 	OPT_MAX_IMAGE,
-	OPT_SESSION_POLLS
+	OPT_SESSION_POLLS,
+	OPT_RETAIN
 };
 
 static const struct option long_options[] = { { "socket", required_argument,
@@ -91,6 +95,7 @@ static const struct option long_options[] = { { "socket", required_argument,
 	{ "max-image", required_argument, NULL, OPT_MAX_IMAGE },
 	{ "image-quota", required_argument, NULL, OPT_IMAGE_QUOTA },
 	{ "image-store", required_argument, NULL, OPT_IMAGE_STORE },
+	{ "retain", required_argument, NULL, OPT_RETAIN },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 } };
@@ -244,6 +249,11 @@ conf_apply(struct conf *c, int opt, const char *arg)
 		if (parse_number(arg, 0, 1L << 50, &v) == -1)
 			return bad_value("image-store", arg);
 		c->image_store = v;
+		return 0;
+	case OPT_RETAIN:
+		if (parse_number(arg, 0, 36500, &v) == -1)
+			return bad_value("retain", arg);
+		c->retain_days = (int)v;
 		return 0;
 	case 'l':
 		if (log_parse_level(arg, &c->log_level) == -1)

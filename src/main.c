@@ -39,6 +39,7 @@
 #include "loop.h"
 #include "metrics.h"
 #include "notify.h"
+#include "retain.h"
 #include "session.h"
 #include "store.h"
 #include "waiter.h"
@@ -78,6 +79,7 @@ worker_stop(void)
 	waiter_answer_all();
 	watch_stop();
 	session_stop();
+	retain_stop();
 	stop_deadline = loop_now() + STOP_GRACE_MS;
 }
 
@@ -116,6 +118,7 @@ worker_run(const struct conf *conf, int listen_fd)
 		return 1;
 	}
 	session_reaper_start(&app);
+	retain_start(&app);
 	fcgi_start(&app, listen_fd);
 	while (!app.stopping ||
 	    (conn_busy_count() > 0 && loop_now() < stop_deadline)) {
