@@ -27,9 +27,9 @@
  * and closes); at most reading_max conns read at once (a quarter of the
  * descriptors, 16 to 1,024), the oldest closed first when another comes;
  * and they hold at most mem_max bytes together, the oldest copy closed
- * first. A conn still not whole at its deadline is closed. Each close is
- * logged at warn, one line a minute at most, with the count of the
- * others.
+ * first. A conn still not whole at its deadline is closed. Closes are
+ * logged at warn, one line a minute at most for each reason, with the
+ * count of the others, so that a flood cannot fill the disk.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -69,8 +69,6 @@ static int		 reading, reading_max;
 static struct conn_rd	*oldest, *newest;
 static struct loop_timer deadline_timer;
 static unsigned char	 chunk[256 << 10];
-static int64_t		 logged_at = -1;
-static long		 unlogged;
 
 static void on_deadline(struct loop_timer *);
 
@@ -95,32 +93,43 @@ conn_read_init(conn_next_fn fn, size_t keep, size_t drain)
 	loop_timer_init(&deadline_timer, on_deadline);
 }
 
-/* Say why a conn is closed, at most once a minute, with the count since. */
+/* Why a conn was closed, and when that was last logged. */
+struct why {
+	const char *text;
+	int64_t	    logged_at; /* loop_now() ms, -1 if never */
+	long	    unlogged;  /* closes since, not logged */
+};
+
+static struct why why_deadline = {
+	"no whole request within " READ_DEADLINE_SAID, -1, 0
+};
+static struct why why_bad = { "not a FastCGI request chatd reads", -1, 0 };
+static struct why why_many = { "too many connections sending at once", -1, 0 };
+static struct why why_memory = { "too many bytes held for requests coming in",
+	-1, 0 };
+
+/*
+ * Close c, which is not sending a request chatd will read, and say why:
+ * at most once a minute for each reason, with the count since.
+ */
 static void
-log_close(const char *why)
+drop(struct conn *c, struct why *w)
 {
 	int64_t now = loop_now();
 
-	if (logged_at >= 0 && now - logged_at < LOG_EVERY_MS) {
-		unlogged++;
+	conn_close(c);
+	if (w->logged_at >= 0 && now - w->logged_at < LOG_EVERY_MS) {
+		w->unlogged++;
 		return;
 	}
-	if (unlogged > 0)
+	if (w->unlogged > 0)
 		log_warn("closed a FastCGI connection: %s (and %ld more "
 			 "since the last such line)",
-		    why, unlogged);
+		    w->text, w->unlogged);
 	else
-		log_warn("closed a FastCGI connection: %s", why);
-	logged_at = now;
-	unlogged = 0;
-}
-
-/* Close c, which is not sending a request chatd will read, and say why. */
-static void
-drop(struct conn *c, const char *why)
-{
-	log_close(why);
-	conn_close(c);
+		log_warn("closed a FastCGI connection: %s", w->text);
+	w->logged_at = now;
+	w->unlogged = 0;
 }
 
 /* c is reading no more (whole, or closed): forget its reading state. */
@@ -154,8 +163,7 @@ on_deadline(struct loop_timer *t)
 	int64_t now = loop_now();
 
 	while (oldest != NULL && oldest->deadline <= now)
-		drop(oldest->conn,
-		    "no whole request within " READ_DEADLINE_SAID);
+		drop(oldest->conn, &why_deadline);
 	if (oldest != NULL)
 		loop_timer_at(&deadline_timer, oldest->deadline);
 }
@@ -167,7 +175,7 @@ start_reading(struct conn *c)
 	struct conn_rd *rd;
 
 	if (reading >= reading_max)
-		drop(oldest->conn, "too many connections sending at once");
+		drop(oldest->conn, &why_many);
 	rd = xcalloc(1, sizeof *rd);
 	rd->conn = c;
 	fcgi_scan_init(&rd->scan);
@@ -201,7 +209,7 @@ shed_memory(void)
 			;
 		if (rd == NULL)
 			return;
-		drop(rd->conn, "too many bytes held for requests coming in");
+		drop(rd->conn, &why_memory);
 	}
 }
 
@@ -262,7 +270,7 @@ read_more(struct conn *c)
 		}
 		r = fcgi_scan(&rd->scan, chunk, (size_t)n, &used);
 		if (r == FCGI_SCAN_BAD) {
-			drop(c, "not a FastCGI request chatd reads");
+			drop(c, &why_bad);
 			return;
 		}
 		if (!rd->dropping) {
@@ -316,9 +324,7 @@ conn_read(struct conn *c)
 			c->state = CONN_NEW;
 			next_fn(c, c->io.fd);
 			return;
-		case FCGI_SCAN_BAD:
-			drop(c, "not a FastCGI request chatd reads");
-			return;
+		case FCGI_SCAN_BAD: drop(c, &why_bad); return;
 		case FCGI_SCAN_MORE: break;
 		}
 	} else if (n == 0 ||
