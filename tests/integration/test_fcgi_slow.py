@@ -41,13 +41,14 @@ def fcgi_params(pairs):
     return out
 
 
-def fcgi_get(path, query=b"", cookie=None):
-    """A whole FastCGI GET request, as nginx writes it."""
+def fcgi_get(path, query=b"", cookie=None, keep=False):
+    """A whole FastCGI GET request, as nginx writes it (keep: with
+    FCGI_KEEP_CONN, as nginx's upstream pool asks)."""
     pairs = [(b"REQUEST_METHOD", b"GET"), (b"DOCUMENT_URI", path), (b"QUERY_STRING", query)]
     if cookie:
         pairs.append((b"HTTP_COOKIE", cookie))
     params = fcgi_params(pairs)
-    return (fcgi_record(1, struct.pack(">HB5x", 1, 0))
+    return (fcgi_record(1, struct.pack(">HB5x", 1, 1 if keep else 0))
             + fcgi_record(4, params, pad=(8 - len(params) % 8) % 8)
             + fcgi_record(4, b"") + fcgi_record(5, b""))
 
@@ -110,9 +111,9 @@ class Trickler(threading.Thread):
     """A peer that writes a whole request one byte a second, for as long as
     chatd keeps its connection open (or GENEROUS * 2 seconds)."""
 
-    def __init__(self, st, data):
+    def __init__(self, st, data, sock=None):
         super().__init__(daemon=True)
-        self.sock = connect(st)
+        self.sock = sock or connect(st)
         self.data = data
         self.opened = time.monotonic()
         self.closed = None      # monotonic time chatd closed it
@@ -200,6 +201,64 @@ def t_slow_but_whole(st):
            "a request sent in four pieces over 1.6 s: 200 with the users", repr(out[:300]))
 
 
+def t_kept_then_trickle(st):
+    """A kept connection (FCGI_KEEP_CONN) answered once, whose next request
+    then trickles in: it is not read until whole either, so an honest
+    client is served meanwhile, and it is closed at its deadline."""
+    a = login_client(st)
+    s = connect(st)
+    t = None
+    try:
+        s.sendall(fcgi_get(b"/api/users", cookie=("chat_session=" + a.session).encode(),
+                           keep=True))
+        out = read_answer(s)
+        tap.ok(out.startswith(b"Status: 200"), "a kept connection's first request: 200",
+               repr(out[:200]))
+        t = Trickler(st, fcgi_get(b"/api/users"), sock=s)
+        t.start()
+        time.sleep(1.5)
+        r = a.send("while a kept connection trickles", timeout=GENEROUS)
+        tap.eq(r.status, 200, "an honest send is answered while its next request trickles",
+               r.show())
+        t.join(GENEROUS + 5)
+        tap.ok(t.closed is not None and t.closed - t.opened >= DEADLINE - 2,
+               "chatd closes the kept connection at its deadline",
+               "closed after %s s" % (None if t.closed is None else round(t.closed - t.opened, 1)))
+    finally:
+        s.close()
+
+
+def t_cut_body(st):
+    """A body past every route's limit but under what chatd drains (3 MiB
+    to /api/send): chatd keeps only the first part of it, reads the rest,
+    and answers 413 too_large; nothing is written."""
+    a = login_client(st)
+    body = b"text=cut&pad=" + b"x" * (3 << 20)
+    params = fcgi_params([(b"REQUEST_METHOD", b"POST"), (b"DOCUMENT_URI", b"/api/send"),
+                          (b"QUERY_STRING", b""),
+                          (b"CONTENT_TYPE", b"application/x-www-form-urlencoded"),
+                          (b"CONTENT_LENGTH", str(len(body)).encode()),
+                          (b"HTTP_COOKIE", ("chat_session=" + a.session).encode()),
+                          (b"HTTP_X_CSRF_TOKEN", a.csrf.encode())])
+    data = (fcgi_record(1, struct.pack(">HB5x", 1, 0)) + fcgi_record(4, params)
+            + fcgi_record(4, b""))
+    for i in range(0, len(body), 65535):
+        data += fcgi_record(5, body[i:i + 65535])
+    data += fcgi_record(5, b"")
+    before = st.count_events()
+    s = connect(st)
+    try:
+        writer = threading.Thread(target=lambda: s.sendall(data), daemon=True)
+        writer.start()
+        out = read_answer(s)
+        writer.join(GENEROUS)
+    finally:
+        s.close()
+    tap.ok(out.startswith(b"Status: 413") and b"too_large" in out,
+           "a 3 MiB form: 413 too_large", repr(out[:300]))
+    tap.eq(st.count_events(), before, "and nothing is written")
+
+
 def t_malformed(st):
     """What is not a request chatd reads is closed at once, not read on."""
     bad = [
@@ -280,7 +339,8 @@ def t_large_upload(st):
 
 
 with Stack(tap=tap) as st:
-    for t in (t_neighbours, t_slow_but_whole, t_malformed, t_large_upload):
+    for t in (t_neighbours, t_slow_but_whole, t_kept_then_trickle, t_cut_body, t_malformed,
+              t_large_upload):
         tap.run(t, st)
 
 FLOOD = 100
