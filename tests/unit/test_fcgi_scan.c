@@ -188,6 +188,13 @@ test_refused(void)
 	ok(scan(b.data, b.len, &used) == FCGI_SCAN_BAD,
 	    "version 2: BAD at its header");
 	buf_free(&b);
+	buf_init(&b);
+	record(&b, 1, 1, begin, 8, 8); /* its padding reads as an end */
+	memcpy(b.data + b.len - 8, "\001\004\000\001\000\000\000\000", 8);
+	record(&b, 5, 1, NULL, 0, 0);
+	ok(scan(b.data, b.len, &used) == FCGI_SCAN_BAD,
+	    "a padded begin record, its padding a header: BAD");
+	buf_free(&b);
 	bad("params first", AT_START, 4, 1, 4, 4);
 	bad("a begin record of request id 0", AT_START, 1, 0, 8, 0);
 	bad("a begin record of 7 bytes", AT_START, 1, 1, 7, 0);
