@@ -49,6 +49,8 @@ struct conn {
 	conn_gone_fn	on_gone; /* parked: the peer went away */
 	void	       *on_gone_arg;
 	struct conn    *next_closed;
+	int64_t		started_ms; /* loop_now() when the request came */
+	const char     *route;	    /* the router's path, kept when parked */
 };
 
 struct conn *conn_new(int, int);

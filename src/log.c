@@ -1,16 +1,21 @@
 /*
- * log: levelled lines on standard error (see log.h).
+ * log: levelled lines on standard error, and syslog (see log.h).
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "log_syslog.h"
 
 static enum log_level log_level = LOG_INFO;
 static const char    *log_names[] = { "error", "warn", "info", "debug" };
+static int	      to_journal; /* stderr is journald's: <N> prefixes */
+static int	      to_syslog;
 
 /* Parse a level name; 0 on success, -1 if the name is unknown. */
 int
@@ -25,6 +30,37 @@ log_parse_level(const char *name, enum log_level *level)
 		}
 	}
 	return -1;
+}
+
+/*
+ * Is standard error journald's stream? systemd sets JOURNAL_STREAM to
+ * "DEVICE:INODE" of the stream it gave; a descriptor passed on to
+ * something else (a pipe, a file) no longer matches (systemd.exec(5)).
+ */
+static int
+stderr_is_journal(void)
+{
+	const char	  *env = getenv("JOURNAL_STREAM");
+	struct stat	   st;
+	unsigned long long dev, ino;
+	char		   tail;
+
+	if (env == NULL || fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	if (sscanf(env, "%llu:%llu%c", &dev, &ino, &tail) != 2)
+		return 0;
+	return dev == (unsigned long long)st.st_dev &&
+	    ino == (unsigned long long)st.st_ino;
+}
+
+/* Choose the outputs: syslog too if use_syslog, at facility. */
+void
+log_open(int use_syslog, int facility)
+{
+	to_journal = stderr_is_journal();
+	to_syslog = use_syslog;
+	if (use_syslog)
+		log_syslog_open(facility);
 }
 
 void
@@ -43,19 +79,27 @@ log_enabled(enum log_level level)
 void
 log_msg(enum log_level level, const char *fmt, ...)
 {
-	char	  line[1024], stamp[32];
+	char	  line[4096], stamp[32];
 	struct tm tm;
 	time_t	  now;
 	va_list	  ap;
 
 	if (!log_enabled(level))
 		return;
-	now = time(NULL);
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
+	if (to_syslog)
+		log_syslog_write((int)level, line);
+	if (to_journal) {
+		fprintf(stderr, "<%d>chatd[%ld] %s: %s\n",
+		    log_syslog_priority((int)level), (long)getpid(),
+		    log_names[level], line);
+		return;
+	}
+	now = time(NULL);
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	fprintf(stderr, "%s chatd[%ld] %s: %s\n", stamp, (long)getpid(),
 	    log_names[level], line);
 }
