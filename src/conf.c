@@ -100,7 +100,7 @@ static const struct conf_entry table[] = {
 	{ "db-group", 0, T_NAME, 0, 0, NULL, NULL, FIELD(db_group), 0, 0,
 	    "NAME",
 	    "group that may read the database (files 0640,\n"
-	    "a new directory 0750)" },
+	    "a new directory 2750)" },
 	{ "user", 'u', T_NAME, 0, 0, NULL, NULL, FIELD(user), 0, 0, "NAME",
 	    "once the socket and the database are open, run\n"
 	    "as this user and its groups (start as root)" },

@@ -166,7 +166,7 @@ make_dir(const char *path, mode_t mode, const struct priv *p, int own)
 		log_error("%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	log_info("made directory %s, mode %04o", dir, (unsigned)mode);
+	log_info("made directory %s, mode %o", dir, (unsigned)mode);
 	return 0;
 }
 
@@ -178,8 +178,9 @@ int
 priv_prepare(const struct conf *conf, const struct priv *p)
 {
 	umask(conf->db_group != NULL ? 0027 : 0077);
+	/* With --db-group, set-group-ID: a new -wal is of that group too. */
 	if (p->make_dir &&
-	    make_dir(conf->db_path, conf->db_group != NULL ? 0750 : 0700, p,
+	    make_dir(conf->db_path, conf->db_group != NULL ? 02750 : 0700, p,
 		p->chown_db) == -1)
 		return -1;
 	if (p->make_socket_dir && make_dir(conf->socket_path, 0755, p, 0) == -1)

@@ -6,8 +6,9 @@
  * for good (priv_drop). Root without --user is refused unless
  * --allow-root. The umask set here makes SQLite create the database, its
  * WAL and shm 0600 (0640 with --db-group), and a missing data directory
- * is made 0700 (0750). Every check runs in priv_check, before anything
- * is made.
+ * is made 0700 (2750 with --db-group: set-group-ID, so that the -wal and
+ * -shm the user makes later are of that group too). Every check runs in
+ * priv_check, before anything is made.
  */
 #ifndef CHATD_PRIV_H
 #define CHATD_PRIV_H
