@@ -18,8 +18,8 @@
  * supervisor restarts one that dies. SIGTERM or SIGINT: stop accepting,
  * answer every waiting poll, finish writing, exit. SIGHUP: read the
  * configuration again (conf_reload; the supervisor passes it on to the
- * workers). SIGUSR1, which libfcgi would take for itself, is logged and
- * ignored.
+ * workers). SIGUSR1, which libfcgi would otherwise take for itself:
+ * each worker logs its summary line at once.
  *
  * Start-up runs every check that can fail before it makes anything: the
  * options and the file, the users and groups, the socket's path (only a
@@ -100,15 +100,28 @@ worker_stop(void)
 	stop_deadline = loop_now() + STOP_GRACE_MS;
 }
 
-/* SIGHUP or SIGUSR1, in the supervisor or a worker. */
+/*
+ * What this process has done since the last summary, at info: once a
+ * minute, and at once on SIGUSR1 (which the timer then starts over).
+ */
 static void
-other_signal(int sig)
+summary_log(const char *since)
 {
-	if (sig == SIGHUP)
-		conf_reload(&settings, main_argc, main_argv);
-	else if (sig == SIGUSR1)
-		log_info("SIGUSR1 ignored (SIGHUP reads the configuration "
-			 "again)");
+	struct reply_counts n;
+
+	reply_counts_take(&n);
+	log_info("summary (%s): %lu request%s (%lu failed), %lu send%s, %d "
+		 "poll%s waiting",
+	    since, n.requests, n.requests == 1 ? "" : "s", n.failed, n.sends,
+	    n.sends == 1 ? "" : "s", waiter_count(),
+	    waiter_count() == 1 ? "" : "s");
+	loop_timer_at(&summary_timer, loop_now() + SUMMARY_MS);
+}
+
+static void
+summary_tick(struct loop_timer *t)
+{
+	summary_log("last minute");
 }
 
 static void
@@ -119,24 +132,11 @@ on_signal(struct loop_io *io, uint32_t events)
 	while (read(io->fd, &si, sizeof si) == sizeof si) {
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 			worker_stop();
-		else
-			other_signal((int)si.ssi_signo);
+		else if (si.ssi_signo == SIGHUP)
+			conf_reload(&settings, main_argc, main_argv);
+		else if (si.ssi_signo == SIGUSR1)
+			summary_log("SIGUSR1");
 	}
-}
-
-/* Once a minute, at info: what this process has done. */
-static void
-summary_tick(struct loop_timer *t)
-{
-	struct reply_counts n;
-
-	reply_counts_take(&n);
-	log_info("last minute: %lu request%s (%lu failed), %lu send%s, %d "
-		 "poll%s waiting",
-	    n.requests, n.requests == 1 ? "" : "s", n.failed, n.sends,
-	    n.sends == 1 ? "" : "s", waiter_count(),
-	    waiter_count() == 1 ? "" : "s");
-	loop_timer_at(t, loop_now() + SUMMARY_MS);
 }
 
 /* One worker: open the store, serve until stopped. Returns the exit code. */
@@ -224,12 +224,13 @@ supervise(const struct conf *conf, int listen_fd)
 				if (pids[i] > 0)
 					kill(pids[i], SIGTERM);
 		}
-		if (sig == SIGHUP || sig == SIGUSR1) {
-			other_signal(sig);
-			for (i = 0; sig == SIGHUP && i < conf->workers; i++)
-				if (pids[i] > 0)
-					kill(pids[i], SIGHUP);
-		}
+		if (sig == SIGHUP)
+			conf_reload(&settings, main_argc, main_argv);
+		for (i = 0;
+		     (sig == SIGHUP || sig == SIGUSR1) && i < conf->workers;
+		     i++)
+			if (pids[i] > 0)
+				kill(pids[i], sig);
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			for (i = 0; i < conf->workers; i++) {
 				if (pids[i] != pid)

@@ -19,6 +19,7 @@ cleanup() {
 	rm -rf "$dir"
 }
 trap cleanup EXIT
+[ -n "${KEEP:-}" ] && trap - EXIT
 
 ok() {	# ok CONDITION-EXIT-STATUS NAME
 	n=$((n + 1))
@@ -28,8 +29,9 @@ ok() {	# ok CONDITION-EXIT-STATUS NAME
 skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
 is_root() { [ "$(id -u)" = 0 ]; }
 
-run=("$chatd" --config /dev/null)
-is_root && run+=(--allow-root)
+root_opt=()
+is_root && root_opt=(--allow-root)
+run=("$chatd" --config /dev/null "${root_opt[@]}")
 
 # wait_log FILE TEXT: until FILE holds TEXT (20 s at most).
 wait_log() {
@@ -188,6 +190,22 @@ missing=$(while read -r k; do grep -q "^#$k = " "$top/chatd.conf.example" || ech
 [ "$(wc -l < "$dir/keys")" -ge 20 ] && [ -z "$missing" ]
 ok $? "every option of --help is in the example file${missing:+ (missing: $missing)}"
 
+# With workers, the supervisor passes SIGHUP on: each one reads the file.
+printf 'log-level = info\n' > "$dir/w.conf"
+"$chatd" --config "$dir/w.conf" "${root_opt[@]}" -w 2 -s "$dir/w2.sock" \
+    -d "$dir/w2.db" 2>"$dir/w2.log" &
+pid=$!
+wait_log "$dir/w2.log" 'settings:'
+printf 'log-level = warn\n' > "$dir/w.conf"
+kill -HUP $pid
+for ((i = 0; i < 400; i++)); do
+	[ "$(grep -c 'SIGHUP: log-level info -> warn' "$dir/w2.log")" -ge 3 ] && break
+	sleep 0.05
+done
+[ "$(grep -c 'SIGHUP: log-level info -> warn' "$dir/w2.log")" = 3 ]
+ok $? "with --workers 2, the supervisor and both workers apply SIGHUP"
+stop $pid
+
 # ---- journald's priority prefixes, syslog
 
 : > "$dir/j.log"
@@ -271,11 +289,13 @@ grep -qE 'info: request: 404 not_found GET /api/image/999999 nick=alice [0-9]+ m
 ok $? "with the session's nick once known"
 ! grep -q 'request: 200' "$slog"; ok $? "and a request that succeeds logs nothing at info"
 
-printf 'log-level = debug\nrate-limit = 7/10\n' > "$sconf"
+printf 'log-level = debug\nrate-limit = 7/10\nbusy-timeout = 100\n' > "$sconf"
 kill -HUP "$spid"
 wait_log "$slog" 'SIGHUP: log-level info -> debug'
 ok $? "SIGHUP reads the file again and logs what changed"
 grep -q 'SIGHUP: rate-limit 20/10 -> 7/10' "$slog"; ok $? "the limits too"
+grep -q 'SIGHUP: busy-timeout 5000 -> 100 needs a restart: still 5000' "$slog"
+ok $? "and says which settings need a restart"
 curl -s -o /dev/null -H "X-Chat-Session: $token" "$url/api/users"
 wait_log "$slog" 'debug: request: 200 - GET /api/users nick=alice'
 ok $? "after it, at debug, every request logs a line"
@@ -292,9 +312,22 @@ ok $? "and chatd keeps serving"
 n_debug=$(grep -c 'debug: request: 200 - GET /api/users' "$slog")
 [ "$n_debug" -ge 2 ]; ok $? "with its settings as they were (still debug)"
 
+curl -s -o /dev/null -H "X-Chat-Session: $token" -H "X-CSRF-Token: $csrf" \
+    -d text=hello "$url/api/send"
 kill -USR1 "$spid"
-wait_log "$slog" 'SIGUSR1 ignored'
-kill -0 "$spid"; ok $? "SIGUSR1 is logged and ignored"
+wait_log "$slog" 'summary (SIGUSR1)'
+grep -qE 'info: summary \(SIGUSR1\): [0-9]+ requests \(3 failed\), 1 send, 0 polls waiting' "$slog"
+ok $? "SIGUSR1 logs the summary at once: requests, failures, sends"
+curl -s -o /dev/null -m 30 -H "X-Chat-Session: $token" \
+    "$url/api/poll?since=999999999&timeout=20" &
+for ((i = 0; i < 100; i++)); do
+	kill -USR1 "$spid"
+	grep -q 'summary (SIGUSR1): .* 1 poll waiting' "$slog" && break
+	sleep 0.1
+done
+grep -q 'summary (SIGUSR1): .* 1 poll waiting' "$slog"
+ok $? "and the polls waiting"
+kill -0 "$spid"; ok $? "chatd keeps running (SIGUSR1 is not libfcgi's)"
 
 ! grep -qF -- "$token" "$slog" && ! grep -qF -- "$csrf" "$slog"
 ok $? "no session token and no CSRF token in the log"
