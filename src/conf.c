@@ -150,6 +150,10 @@ static const struct conf_entry table[] = {
 	    0, CF_LIVE, "LEVEL",
 	    "error, warn, info (a line per failed request\n"
 	    "and a summary a minute) or debug (every request)" },
+	{ "log-file", 0, T_PATH, 0, 0, NULL, NULL, FIELD(log_file), 0, 0,
+	    "PATH",
+	    "log to PATH instead of standard error; SIGHUP\n"
+	    "opens it again (after a rotation)" },
 	{ "syslog", 0, T_BOOL, 0, 0, NULL, NULL, FIELD(syslog), 0, 0, NULL,
 	    "log to syslog too, besides standard error" },
 	{ "syslog-facility", 0, T_ENUM, 0, 0, log_syslog_facilities, "daemon",

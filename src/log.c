@@ -1,6 +1,8 @@
 /*
  * log: levelled lines on standard error, and syslog (see log.h).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@ static enum log_level log_level = LOG_INFO;
 static const char    *log_names[] = { "error", "warn", "info", "debug" };
 static int	      to_journal; /* stderr is journald's: <N> prefixes */
 static int	      to_syslog;
+static const char    *log_file; /* standard error is this file */
 
 /* Parse a level name; 0 on success, -1 if the name is unknown. */
 int
@@ -53,14 +56,51 @@ stderr_is_journal(void)
 	    ino == (unsigned long long)st.st_ino;
 }
 
-/* Choose the outputs: syslog too if use_syslog, at facility. */
-void
-log_open(int use_syslog, int facility)
+/*
+ * Make standard error the file at path, appending (made 0600 if missing).
+ * -1 after saying why on the standard error that was.
+ */
+static int
+open_file(const char *path)
 {
+	int fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		log_msg(LOG_ERROR, "--log-file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fd != STDERR_FILENO) {
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	return 0;
+}
+
+/*
+ * Choose the outputs: file instead of standard error if not NULL (path
+ * kept for log_reopen), syslog too if use_syslog, at facility. -1 if the
+ * file cannot be opened.
+ */
+int
+log_open(int use_syslog, int facility, const char *file)
+{
+	if (file != NULL && open_file(file) == -1)
+		return -1;
+	log_file = file;
 	to_journal = stderr_is_journal();
 	to_syslog = use_syslog;
 	if (use_syslog)
 		log_syslog_open(facility);
+	return 0;
+}
+
+/* SIGHUP: open the log file again (it may have been rotated away). */
+void
+log_reopen(void)
+{
+	if (log_file != NULL && open_file(log_file) == 0)
+		to_journal = 0;
 }
 
 void

@@ -100,6 +100,14 @@ worker_stop(void)
 	stop_deadline = loop_now() + STOP_GRACE_MS;
 }
 
+/* SIGHUP: the log file and the configuration, read again. */
+static void
+reload(void)
+{
+	log_reopen();
+	conf_reload(&settings, main_argc, main_argv);
+}
+
 /*
  * What this process has done since the last summary, at info: once a
  * minute, and at once on SIGUSR1 (which the timer then starts over).
@@ -133,7 +141,7 @@ on_signal(struct loop_io *io, uint32_t events)
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 			worker_stop();
 		else if (si.ssi_signo == SIGHUP)
-			conf_reload(&settings, main_argc, main_argv);
+			reload();
 		else if (si.ssi_signo == SIGUSR1)
 			summary_log("SIGUSR1");
 	}
@@ -225,7 +233,7 @@ supervise(const struct conf *conf, int listen_fd)
 					kill(pids[i], SIGTERM);
 		}
 		if (sig == SIGHUP)
-			conf_reload(&settings, main_argc, main_argv);
+			reload();
 		for (i = 0;
 		     (sig == SIGHUP || sig == SIGUSR1) && i < conf->workers;
 		     i++)
@@ -350,7 +358,9 @@ main(int argc, char **argv)
 	case CONF_OK: break;
 	}
 	log_set_level(settings.log_level);
-	log_open(settings.syslog, settings.syslog_facility);
+	if (log_open(settings.syslog, settings.syslog_facility,
+		settings.log_file) == -1)
+		return 1;
 	if (settings.check_config) {
 		if (priv_lookup(&settings, &p) == -1)
 			return 1;

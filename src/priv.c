@@ -210,7 +210,8 @@ own_file(const char *path, const struct priv *p)
 
 /*
  * Once the schema is in place: the database, its WAL and shm belong to
- * the user (and --db-group), and to no one else.
+ * the user (and --db-group), and to no one else; so does the log file,
+ * which the user opens again on SIGHUP.
  */
 int
 priv_own_db(const struct conf *conf, const struct priv *p)
@@ -225,6 +226,11 @@ priv_own_db(const struct conf *conf, const struct priv *p)
 			log_error("%s: %s", path, strerror(errno));
 			return -1;
 		}
+	}
+	if (p->drop && conf->log_file != NULL &&
+	    chown(conf->log_file, p->uid, (gid_t)-1) == -1) {
+		log_error("%s: %s", conf->log_file, strerror(errno));
+		return -1;
 	}
 	return 0;
 }

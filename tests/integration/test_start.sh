@@ -222,6 +222,21 @@ wait_log "$dir/j2.log" serving
 ! grep -q '^<' "$dir/j2.log"; ok $? "and not when JOURNAL_STREAM names another stream"
 stop $pid
 
+# --log-file, opened again on SIGHUP after a rotation.
+"${run[@]}" --log-file "$dir/f.log" -s "$dir/f.sock" -d "$dir/f.db" 2>"$dir/f.err" &
+pid=$!
+wait_log "$dir/f.log" serving
+[ ! -s "$dir/f.err" ] && [ "$(stat -c %a "$dir/f.log")" = 600 ]
+ok $? "--log-file logs there (a new file 0600), not to standard error"
+mv "$dir/f.log" "$dir/f.log.1"
+kill -HUP $pid
+wait_log "$dir/f.log" 'SIGHUP: configuration read again'
+ok $? "SIGHUP opens the log file again after a rotation"
+stop $pid
+"${run[@]}" --log-file "$dir/no/such/dir/f.log" -s "$dir/f.sock" -d "$dir/f2.db" 2>"$dir/err"
+[ $? -eq 1 ] && grep -q "no/such/dir/f.log: No such file" "$dir/err" && [ ! -e "$dir/f2.db" ]
+ok $? "a log file that cannot be opened is refused (exit 1), on standard error"
+
 # syslog: a private /dev/log in a mount namespace of its own, read here.
 cat > "$dir/syslog.sh" <<'EOF'
 set -e
