@@ -31,7 +31,8 @@ is_root() { [ "$(id -u)" = 0 ]; }
 
 root_opt=()
 is_root && root_opt=(--allow-root)
-run=("$chatd" --config /dev/null "${root_opt[@]}")
+# A chatd that should refuse but serves (a bug) must not hang the test.
+run=(timeout 60 "$chatd" --config /dev/null "${root_opt[@]}")
 
 # wait_log FILE TEXT: until FILE holds TEXT (20 s at most).
 wait_log() {
@@ -100,10 +101,10 @@ ok $? "--socket-mode with a bit for others is refused (exit 2)"
 # ---- who it runs as, and the modes of its files
 
 if is_root; then
-	"$chatd" --config /dev/null -s "$dir/r.sock" -d "$dir/r/chat.db" 2>"$dir/err"
+	timeout 60 "$chatd" --config /dev/null -s "$dir/r.sock" -d "$dir/r/chat.db" 2>"$dir/err"
 	[ $? -eq 1 ] && grep -q 'refusing to run as root' "$dir/err" && [ ! -e "$dir/r" ]
 	ok $? "root without --user or --allow-root is refused (exit 1), nothing made"
-	"$chatd" --config /dev/null -u no-such-user-x -s "$dir/r.sock" \
+	timeout 60 "$chatd" --config /dev/null -u no-such-user-x -s "$dir/r.sock" \
 	    -d "$dir/r/chat.db" 2>"$dir/err"
 	[ $? -eq 1 ] && grep -q 'no-such-user-x: no such user' "$dir/err"
 	ok $? "an unknown --user is refused (exit 1)"
@@ -134,7 +135,7 @@ if is_root; then
 	stop $pid
 
 	mkdir -m 755 "$dir/rootonly"
-	"$chatd" --config /dev/null -u nobody -s "$dir/w.sock" \
+	timeout 60 "$chatd" --config /dev/null -u nobody -s "$dir/w.sock" \
 	    -d "$dir/rootonly/chat.db" 2>"$dir/err"
 	[ $? -eq 1 ] && grep -q 'not writable by user nobody' "$dir/err" &&
 	    [ ! -e "$dir/rootonly/chat.db" ]
@@ -178,11 +179,11 @@ ok $? "a bad value is an error naming file and line; --check-config exits 2"
 printf 'socket\n' > "$dir/bad.conf"
 "${run[@]}" --config "$dir/bad.conf" 2>/dev/null
 [ $? -eq 2 ]; ok $? "a line without = is an error (exit 2)"
-"$chatd" --config "$dir/none.conf" --check-config 2>"$dir/err"
+timeout 60 "$chatd" --config "$dir/none.conf" --check-config 2>"$dir/err"
 [ $? -eq 1 ] && grep -q "none.conf: No such file" "$dir/err"
 ok $? "a --config that does not exist is refused (exit 1)"
 
-"$chatd" --config "$top/chatd.conf.example" --check-config >/dev/null
+timeout 60 "$chatd" --config "$top/chatd.conf.example" --check-config >/dev/null
 ok $? "the example configuration file is valid"
 "$chatd" --help | sed -n 's/^  -., --\([a-z-]*\).*/\1/p; s/^      --\([a-z-]*\).*/\1/p' \
     | grep -vxE 'config|check-config|help|version' > "$dir/keys"
