@@ -22,15 +22,15 @@
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
 #endif
-/* configure's directories (Makefile.am passes them, expanded). */
-#ifndef CHATD_SYSCONFDIR
-#define CHATD_SYSCONFDIR "/etc"
+/* Under configure's directories (Makefile.am passes them, expanded). */
+#ifndef CHATD_CONFIG_PATH
+#define CHATD_CONFIG_PATH "/etc/chatd/chatd.conf"
 #endif
-#ifndef CHATD_RUNSTATEDIR
-#define CHATD_RUNSTATEDIR "/run"
+#ifndef CHATD_SOCKET_PATH
+#define CHATD_SOCKET_PATH "/run/chatd/chatd.sock"
 #endif
-#ifndef CHATD_LOCALSTATEDIR
-#define CHATD_LOCALSTATEDIR "/var"
+#ifndef CHATD_DB_PATH
+#define CHATD_DB_PATH "/var/lib/chatd/chat.db"
 #endif
 
 enum conf_type {
@@ -74,16 +74,14 @@ static const char *const level_names[] = { "error", "warn", "info", "debug",
 static const char *const sync_names[] = { "normal", "full", NULL };
 
 static const struct conf_entry table[] = {
-	{ "config", 'c', T_PATH, 0, 0, NULL,
-	    CHATD_SYSCONFDIR "/chatd/chatd.conf", FIELD(config_path), 0,
-	    CF_ARGV, "FILE",
+	{ "config", 'c', T_PATH, 0, 0, NULL, CHATD_CONFIG_PATH,
+	    FIELD(config_path), 0, CF_ARGV, "FILE",
 	    "read the settings from FILE; a missing default\n"
 	    "file is no error" },
 	{ "check-config", 't', T_BOOL, 0, 0, NULL, NULL, FIELD(check_config), 0,
 	    CF_ARGV, NULL, "check the file and the options, then exit" },
-	{ "socket", 's', T_PATH, 0, 0, NULL,
-	    CHATD_RUNSTATEDIR "/chatd/chatd.sock", FIELD(socket_path), 0, 0,
-	    "PATH",
+	{ "socket", 's', T_PATH, 0, 0, NULL, CHATD_SOCKET_PATH,
+	    FIELD(socket_path), 0, 0, "PATH",
 	    "unix socket to listen on; only a stale socket\n"
 	    "there is replaced" },
 	{ "socket-mode", 'm', T_MODE, 0, 0777, NULL, "0660", FIELD(socket_mode),
@@ -92,8 +90,7 @@ static const struct conf_entry table[] = {
 	    "others" },
 	{ "socket-group", 'g', T_NAME, 0, 0, NULL, NULL, FIELD(socket_group), 0,
 	    0, "NAME", "group of the socket: nginx's (e.g. www-data)" },
-	{ "db", 'd', T_PATH, 0, 0, NULL,
-	    CHATD_LOCALSTATEDIR "/lib/chatd/chat.db", FIELD(db_path), 0, 0,
+	{ "db", 'd', T_PATH, 0, 0, NULL, CHATD_DB_PATH, FIELD(db_path), 0, 0,
 	    "PATH",
 	    "SQLite database; its directory is made 0700 if\n"
 	    "missing, the files 0600" },
@@ -112,6 +109,11 @@ static const struct conf_entry table[] = {
 	    CF_LIVE, "S", "wait of a poll that names none" },
 	{ "poll-max", 0, T_INT, 0, 60, NULL, "60", FIELD(poll_max), 0, CF_LIVE,
 	    "S", "longest wait a poll may ask, 0-60" },
+	{ "session-polls", 0, T_INT, 1, 64, NULL, "4", FIELD(session_polls), 0,
+	    0, "N",
+	    "waiting polls one session may hold, 1-64; one\n"
+	    "more answers its oldest at once with no events;\n"
+	    "per worker process" },
 	{ "idle-timeout", 0, T_INT, 1, 86400 * 30, NULL, "300",
 	    FIELD(idle_timeout), 0, CF_LIVE, "S",
 	    "end sessions idle this long" },

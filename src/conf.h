@@ -44,6 +44,7 @@ struct conf {
 	int	       image_quota_window; /* ... per this many seconds */
 	long	       image_store;	   /* image bytes in all; 0: no limit */
 	enum log_level log_level;
+	int	       session_polls;	/* parked polls per session */
 	const char    *log_file;	/* instead of stderr, or NULL */
 	int	       syslog;		/* also log to syslog */
 	int	       syslog_facility; /* index into log_syslog's names */

@@ -47,6 +47,7 @@
 #include "fcgi.h"
 #include "log.h"
 #include "loop.h"
+#include "notify.h"
 #include "priv.h"
 #include "reply.h"
 #include "session.h"
@@ -92,6 +93,7 @@ worker_stop(void)
 	log_info("stopping: answering %d waiting poll%s", waiter_count(),
 	    waiter_count() == 1 ? "" : "s");
 	app.stopping = 1;
+	notify_stopping();
 	conn_stop_keeping();
 	fcgi_stop();
 	waiter_answer_all();
@@ -165,7 +167,7 @@ worker_run(const struct conf *conf, int listen_fd)
 	if ((app.store = store_open(conf->db_path, conf->sync_full,
 		 conf->busy_timeout_ms)) == NULL)
 		return 1;
-	waiter_init();
+	waiter_init(conf->session_polls);
 	if (watch_start(&app) == -1) {
 		log_error("cannot read the event log");
 		return 1;
@@ -228,6 +230,7 @@ supervise(const struct conf *conf, int listen_fd)
 			continue;
 		if ((sig == SIGTERM || sig == SIGINT) && !stopping) {
 			stopping = 1;
+			notify_stopping();
 			for (i = 0; i < conf->workers; i++)
 				if (pids[i] > 0)
 					kill(pids[i], SIGTERM);
@@ -392,6 +395,7 @@ main(int argc, char **argv)
 	if ((listen_fd = make_all(&p)) == -1)
 		return 1;
 	log_start();
+	notify_ready();
 	if (settings.workers == 1)
 		rc = worker_run(&settings, listen_fd);
 	else

@@ -3,7 +3,7 @@
  * XMLHttpRequest, old ones included (no WebSocket, no fetch, no ES5 syntax:
  * this file is plain ES3, so keep it that way).
  *
- * It speaks the HTTP API of API.md. A person logs in with a nick
+ * It speaks the HTTP API of docs/api.md. A person logs in with a nick
  * (POST api/login), which gives a CSRF token and a cursor; the page then
  * loads the room's recent history (GET api/history) and long-polls
  * (GET api/poll?since=CURSOR), polling again at once with each cursor it is

@@ -70,7 +70,7 @@ test_reply(void)
 		reply_error_status(API_RATE_LIMITED) == 429 &&
 		reply_error_status(API_NO_SESSION) == 401 &&
 		reply_error_status(API_BAD_CSRF) == 403,
-	    "the statuses of API.md");
+	    "the statuses of docs/api.md");
 }
 
 static void
@@ -156,6 +156,10 @@ test_conf(void)
 		NULL };
 	char *idle_argv[] = { "chatd", "-c", "/dev/null", "--idle-timeout",
 		"10", NULL };
+	char *polls_argv[] = { "chatd", "-c", "/dev/null", "--session-polls",
+		"64", NULL };
+	char *polls_bad_argv[] = { "chatd", "-c", "/dev/null",
+		"--session-polls", "65", NULL };
 
 	rc = conf_load(&c, 12, ok_argv);
 	ok(rc == CONF_OK && c.rate_count == 3 && c.rate_window == 60 &&
@@ -171,11 +175,33 @@ test_conf(void)
 	ok(rc == CONF_EXIT_USAGE,
 	    "an idle timeout shorter than a poll is refused");
 	conf_free(&c);
+	rc = conf_load(&c, 1, ok_argv);
+	ok(rc == CONF_OK && c.session_polls == 4,
+	    "--session-polls: 4 by default");
+	conf_free(&c);
+	rc = conf_load(&c, 5, polls_argv);
+	ok(rc == CONF_OK && c.session_polls == 64,
+	    "--session-polls: 64 at most");
+	conf_free(&c);
+	rc = conf_load(&c, 5, polls_bad_argv);
+	ok(rc == CONF_EXIT_USAGE, "--session-polls 65 is refused");
+	conf_free(&c);
+}
+
+/* ok() evaluates its condition once: a side effect happens once. */
+static void
+test_tap(void)
+{
+	int calls = 0;
+
+	ok(calls++ == 0, "a condition with a side effect passes");
+	ok(calls == 1, "ok() evaluated it once (%d times)", calls);
 }
 
 int
 main(void)
 {
+	test_tap();
 	test_records();
 	test_reply();
 	test_events();
