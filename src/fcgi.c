@@ -235,6 +235,7 @@ fill_request(struct conn *c, FCGX_Request *fr)
 	r->session_header = param(r, fr, "HTTP_X_CHAT_SESSION");
 	r->csrf_header = param(r, fr, "HTTP_X_CSRF_TOKEN");
 	r->remote_addr = param(r, fr, "REMOTE_ADDR");
+	r->https = param(r, fr, "HTTPS");
 	/* Kept for the next request only if this one was read whole. */
 	rc = read_body(r, fr, router_body_limit(app, r->path));
 	c->keep = rc == 0 && fr->keepConnection;

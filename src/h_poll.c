@@ -11,6 +11,7 @@
 
 #include "handlers.h"
 #include "json.h"
+#include "metrics.h"
 #include "reply.h"
 #include "session.h"
 #include "validate.h"
@@ -78,6 +79,7 @@ poll_answer(
 		buf_reset(&body);
 		poll_json(&body, v, shown, v[shown - 1]->id);
 	}
+	metrics_delivered(shown);
 	reply_json(c, &body, NULL);
 	buf_free(&body);
 }

@@ -16,6 +16,7 @@
 #include "handlers.h"
 #include "json.h"
 #include "loop.h"
+#include "metrics.h"
 #include "nick.h"
 #include "reply.h"
 #include "session.h"
@@ -203,6 +204,8 @@ flush_sends(struct loop_post *p)
 	for (i = 0; i < n; i++) {
 		ps = (struct pending_send *)queue[i];
 		wrote |= ps->m.result == STORE_OK;
+		if (ps->m.result == STORE_OK)
+			metrics_send();
 		send_answer(ps->conn, &ps->m); /* frees ps with the pool */
 	}
 	if (wrote)

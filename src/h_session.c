@@ -80,6 +80,19 @@ login_nick(const struct str *n, struct buf *nfc, struct buf *fold,
 	return 0;
 }
 
+/*
+ * "; Secure" for a cookie set over HTTPS (nginx passes HTTPS=on), so that
+ * the browser never sends it back over plain HTTP; "" otherwise, or a
+ * chat served over plain HTTP would lose its cookie.
+ */
+static const char *
+cookie_secure(const struct request *req)
+{
+	return req->https != NULL && strcmp(req->https, "on") == 0 ?
+	    "; Secure" :
+	    "";
+}
+
 /* POST /api/login: nick. Starts a session and writes its join. */
 void
 h_login(struct app *app, struct conn *c)
@@ -133,8 +146,8 @@ h_login(struct app *app, struct conn *c)
 	login_json(&body, nick_z, &t, cursor, &users, now);
 	buf_printf(&cookie,
 	    "Set-Cookie: chat_session=%s; Path=/; HttpOnly; "
-	    "SameSite=Strict\r\n",
-	    t.token);
+	    "SameSite=Strict%s\r\n",
+	    t.token, cookie_secure(&c->req));
 	reply_json(c, &body, cookie.data);
 	buf_free(&body);
 	buf_free(&cookie);
@@ -147,7 +160,7 @@ void
 h_logout(struct app *app, struct conn *c)
 {
 	struct store_session s;
-	struct buf	     body;
+	struct buf	     body, cookie;
 
 	if (session_require_csrf(app, c, &s, SESSION_STORE) == -1)
 		return;
@@ -158,10 +171,14 @@ h_logout(struct app *app, struct conn *c)
 	}
 	buf_init(&body);
 	buf_adds(&body, "{\"ok\":true}");
-	reply_json(c, &body,
+	buf_init(&cookie);
+	buf_printf(&cookie,
 	    "Set-Cookie: chat_session=; Path=/; Max-Age=0; "
-	    "HttpOnly; SameSite=Strict\r\n");
+	    "HttpOnly; SameSite=Strict%s\r\n",
+	    cookie_secure(&c->req));
+	reply_json(c, &body, cookie.data);
 	buf_free(&body);
+	buf_free(&cookie);
 	watch_wrote();
 }
 

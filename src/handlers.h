@@ -7,6 +7,7 @@
  *   h_send.c     POST /api/send, POST /api/image
  *   h_image.c    GET /api/image/ID
  *   h_poll.c     GET /api/poll, GET /api/history
+ *   h_ops.c      GET /api/metrics, GET /api/health (for operators)
  */
 #ifndef CHATD_HANDLERS_H
 #define CHATD_HANDLERS_H
@@ -22,5 +23,7 @@ void h_image(struct app *, struct conn *);
 void h_image_get(struct app *, struct conn *);
 void h_poll(struct app *, struct conn *);
 void h_history(struct app *, struct conn *);
+void h_metrics(struct app *, struct conn *);
+void h_health(struct app *, struct conn *);
 
 #endif

@@ -47,6 +47,7 @@
 #include "fcgi.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "notify.h"
 #include "priv.h"
 #include "reply.h"
@@ -394,6 +395,7 @@ main(int argc, char **argv)
 	}
 	if ((listen_fd = make_all(&p)) == -1)
 		return 1;
+	metrics_init(); /* before the workers: they share it */
 	log_start();
 	notify_ready();
 	if (settings.workers == 1)

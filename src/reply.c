@@ -6,6 +6,7 @@
 
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "reply.h"
 
 #define FRAME_MIN 600	 /* bytes of a ?frame=1 page, at least */
@@ -118,6 +119,7 @@ status_text(int status)
 	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
 	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	}
 	return "Unknown";
@@ -194,6 +196,7 @@ respond(struct conn *c, int status, const char *code, const char *extra_headers,
 {
 	struct buf out;
 
+	metrics_request(c->req.path, status);
 	log_answer(c, status, code);
 	buf_init(&out);
 	if (c->req.frame)
@@ -221,6 +224,7 @@ reply_image(struct conn *c, const char *type, const void *data, size_t len)
 {
 	struct buf out;
 
+	metrics_request(c->req.path, 200);
 	log_answer(c, 200, NULL);
 	buf_init(&out);
 	buf_printf(&out,
@@ -233,6 +237,30 @@ reply_image(struct conn *c, const char *type, const void *data, size_t len)
 	    "Content-Length: %zu\r\n\r\n",
 	    type, len);
 	buf_add(&out, data, len);
+	conn_respond(c, out.data, out.len);
+	buf_free(&out);
+}
+
+/*
+ * Answer status with body as it is, of type ctype (text, not JSON: the
+ * metrics), with the API's other two headers.
+ */
+void
+reply_text(
+    struct conn *c, int status, const char *ctype, const struct buf *body)
+{
+	struct buf out;
+
+	metrics_request(c->req.path, status);
+	buf_init(&out);
+	buf_printf(&out,
+	    "Status: %d %s\r\n"
+	    "Content-Type: %s\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Content-Length: %zu\r\n\r\n",
+	    status, status_text(status), ctype, body->len);
+	buf_add(&out, body->data, body->len);
 	conn_respond(c, out.data, out.len);
 	buf_free(&out);
 }

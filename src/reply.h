@@ -46,6 +46,7 @@ int	    reply_error_status(enum api_error);
 void	    reply_json(struct conn *, const struct buf *, const char *);
 void reply_error(struct conn *, enum api_error, const char *, const char *);
 void reply_image(struct conn *, const char *, const void *, size_t);
+void reply_text(struct conn *, int, const char *, const struct buf *);
 void reply_format(struct buf *, int, const char *, const char *, size_t);
 void reply_format_frame(struct buf *, int, const char *, const char *, size_t);
 

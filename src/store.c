@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "nick.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -83,6 +84,7 @@ enum stmt_id {
 	S_IMAGE_GET,
 	S_IMAGE_USED,
 	S_IMAGE_STORE,
+	S_SESSIONS_LIVE,
 	S_COUNT
 };
 
@@ -154,6 +156,9 @@ static const char *const stmt_sql[S_COUNT] = {
 			 " AND e.type IN ('message', 'private', 'image')"
 			 " AND e.type = 'image' AND e.ts > ?2 ORDER BY e.ts",
 	[S_IMAGE_STORE] = "SELECT bytes FROM image_store WHERE id = 1",
+	/* (Counted in the partial index sessions_live_seen.) */
+	[S_SESSIONS_LIVE] = "SELECT count(*) FROM sessions"
+			    " WHERE ended_ms IS NULL",
 };
 
 struct store {
@@ -167,6 +172,7 @@ static enum store_result
 store_failed(struct store *st, int rc, const char *what)
 {
 	log_warn("store: %s: %s", what, sqlite3_errmsg(st->db));
+	metrics_store_error();
 	(void)rc;
 	return STORE_UNAVAILABLE;
 }
@@ -981,8 +987,9 @@ send_one(struct store *st, struct store_send *m)
 void
 store_send_batch(struct store *st, struct store_send *const *v, size_t n)
 {
-	size_t i;
-	int    rc = SQLITE_DONE;
+	size_t	i;
+	int64_t t0;
+	int	rc = SQLITE_DONE, ok;
 
 	for (i = 0; i < n; i++)
 		v[i]->result = STORE_UNAVAILABLE;
@@ -992,8 +999,13 @@ store_send_batch(struct store *st, struct store_send *const *v, size_t n)
 		rc = send_one(st, v[i]);
 	if (rc != SQLITE_DONE) {
 		rollback(st, store_failed(st, rc, "send"));
-	} else if (commit(st) == STORE_OK)
-		return;
+	} else {
+		t0 = metrics_clock();
+		ok = commit(st) == STORE_OK;
+		metrics_commit(metrics_clock() - t0);
+		if (ok)
+			return;
+	}
 	for (i = 0; i < n; i++) {
 		if (v[i]->result == STORE_OK)
 			v[i]->result = STORE_UNAVAILABLE;
@@ -1061,6 +1073,21 @@ read_users(struct store *st, struct store_users *out)
 	if (rc != SQLITE_DONE)
 		store_users_free(out);
 	return rc;
+}
+
+/* How many sessions are live, into *n: a read of the store. */
+enum store_result
+store_sessions_live(struct store *st, int64_t *n)
+{
+	sqlite3_stmt *s = stmt(st, S_SESSIONS_LIVE);
+	int	      rc;
+
+	rc = sqlite3_step(s);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return store_failed(st, rc, "sessions");
+	return STORE_OK;
 }
 
 /* The live sessions, by nick. Free with store_users_free. */

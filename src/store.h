@@ -113,6 +113,7 @@ void store_send_batch(struct store *, struct store_send *const *, size_t);
 enum store_result store_touch_batch(
     struct store *, const int64_t *, size_t, int64_t);
 enum store_result store_users(struct store *, struct store_users *);
+enum store_result store_sessions_live(struct store *, int64_t *);
 enum store_result store_image_get(
     struct store *, int64_t, int64_t, struct store_image *);
 void		  store_users_free(struct store_users *);

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "waiter.h"
 #include "xmalloc.h"
 
@@ -142,6 +143,7 @@ unlink_poll(struct waiter_poll *p)
 	session_unlink(p);
 	parked--;
 	log_debug("parked %d", parked);
+	metrics_waiting(parked);
 }
 
 /* The client went away: forget the poll (conn closes it). */
@@ -209,6 +211,7 @@ waiter_park(struct conn *c, int64_t cursor, int64_t session, const char *room,
 	sp->n++;
 	parked++;
 	log_debug("parked %d", parked);
+	metrics_waiting(parked);
 	conn_park(c, poll_gone, p);
 	/* Past the session's share: its oldest poll goes back at once. */
 	if (sp->n > session_cap) {

@@ -186,8 +186,9 @@ class Stack:
     stderr."""
 
     def __init__(self, chatd_args=(), workers=None, tap=None, name="stack",
-                 nofile=None):
+                 nofile=None, stack_args=()):
         self.chatd_args = list(chatd_args)
+        self.stack_args = list(stack_args)  # tools/stack's own: --tls C K
         self.workers = workers
         self.nofile = nofile    # chatd's descriptor limit, if not inherited
         self.tap = tap
@@ -248,6 +249,7 @@ class Stack:
         args = ["start", self.dir]
         if self.workers is not None:
             args += ["--workers", str(self.workers)]
+        args += self.stack_args
         if self.chatd_args:
             args += ["--"] + self.chatd_args
         self._stack(*args)
@@ -482,6 +484,8 @@ def transport_problems(r):
 def _note_transport(r):
     if not r.path.startswith("/api/") or r.path.startswith("/api/image/"):
         return
+    if r.path.startswith("/api/metrics") and r.status == 200:
+        return      # Prometheus's text format: test_nginx.py checks it
     if r.path.startswith("/api/image?") and "frame=1" in r.path:
         return      # an HTML page on purpose: test_image.py checks it
     probs = transport_problems(r)
@@ -510,10 +514,27 @@ def _read_response(conn_or_sock_resp, method, path, t0):
     return resp
 
 
-def raw_request(stack, method, path, headers=None, body=None, timeout=HTTP_TIMEOUT):
-    """Send one request exactly as given (path unvalidated) and return a Resp."""
+_source_counter = [0]
+
+
+def next_source():
+    """A loopback address of its own for one client, 127.64.0.1 and on:
+    nginx.conf.example limits logins and requests per address, and Linux
+    routes all of 127.0.0.0/8 to lo, so each Client comes from its own
+    address, as browsers do (127.0.0.x is left to the tests of limits)."""
+    with _nick_lock:
+        _source_counter[0] += 1
+        n = _source_counter[0]
+    return "127.%d.%d.%d" % (64 + (n >> 16) % 64, (n >> 8) & 255, 1 + n % 254)
+
+
+def raw_request(stack, method, path, headers=None, body=None, timeout=HTTP_TIMEOUT,
+                source=None):
+    """Send one request exactly as given (path unvalidated) and return a Resp;
+    from the loopback address source if given (else 127.0.0.1)."""
     t0 = time.monotonic()
-    conn = http.client.HTTPConnection(stack.host, stack.port, timeout=timeout)
+    conn = http.client.HTTPConnection(stack.host, stack.port, timeout=timeout,
+                                      source_address=(source, 0) if source else None)
     try:
         if isinstance(body, str):
             body = body.encode("utf-8")
@@ -628,10 +649,11 @@ class Client:
 
     Helpers return a Resp, which unpacks as (status, headers, json)."""
 
-    def __init__(self, stack, mode="cookie"):
+    def __init__(self, stack, mode="cookie", source=None):
         assert mode in ("cookie", "header")
         self.stack = stack
         self.mode = mode
+        self.source = source or next_source()   # its loopback address
         self.session = None
         self.csrf = None
         self.nick = None
@@ -677,7 +699,8 @@ class Client:
         if content_type is not None:
             h["Content-Type"] = content_type
         h.update(headers or {})
-        return raw_request(self.stack, method, path, h, body, timeout=timeout)
+        return raw_request(self.stack, method, path, h, body, timeout=timeout,
+                           source=self.source)
 
     # -- the API
 

@@ -62,11 +62,13 @@ def upload(c, data, room=OMIT, to=OMIT, client_id=OMIT, csrf=True, frame=False,
     h = dict(c.auth_headers())
     h["Content-Type"] = content_type or "multipart/form-data; boundary=" + BOUNDARY
     q = "&".join(x for x in ("frame=1" if frame else "", query) if x)
-    return raw_request(c.stack, "POST", "/api/image" + ("?" + q if q else ""), h, body)
+    return raw_request(c.stack, "POST", "/api/image" + ("?" + q if q else ""), h, body,
+                       source=c.source)
 
 
 def get_image(c, iid):
-    return raw_request(c.stack, "GET", "/api/image/%s" % iid, c.auth_headers())
+    return raw_request(c.stack, "GET", "/api/image/%s" % iid, c.auth_headers(),
+                       source=c.source)
 
 
 def t_upload_and_get(st):
