@@ -50,3 +50,38 @@ SELECT nick,
        (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
         - last_seen_ms) / 1000 AS idle
 FROM sessions WHERE ended_ms IS NULL ORDER BY nick;
+
+-- Full-text search (sql/007-search.sql: events_fts indexes the text of
+-- messages and private messages). Words are matched whole, whatever their
+-- case and diacritics; several words must all be there; "..." is a
+-- phrase, OR and NOT work, and word* is a prefix (FTS5 query syntax:
+-- https://sqlite.org/fts5.html#full_text_query_syntax).
+--
+-- The last 20 messages of every room and every private message with both
+-- "deploy" and "friday", newest first, the words in [brackets]:
+SELECT strftime('%Y-%m-%d %H:%M:%S', e.ts / 1000, 'unixepoch') AS time,
+       e.sender, coalesce(e.room, 'to ' || e.recipient) AS place,
+       highlight(events_fts, 0, '[', ']') AS text
+FROM events_fts JOIN events e ON e.id = events_fts.rowid
+WHERE events_fts MATCH 'deploy friday'
+ORDER BY events_fts.rowid DESC LIMIT 20;
+
+-- Other questions, each for the WHERE line above:
+--   events_fts MATCH '"release notes"'       the phrase
+--   events_fts MATCH 'deploy*'               deploy, deployed, deploying
+--   events_fts MATCH 'outage NOT test'       outage without test
+--   events_fts MATCH 'outage' AND e.room = 'ops'
+--                                            in one room only
+--   events_fts MATCH 'outage' AND e.ts > (CAST((julianday('now', '-7 days')
+--     - 2440587.5) * 86400000 AS INTEGER))   in the last week
+-- How often each person said it:
+SELECT e.sender, count(*) AS times
+FROM events_fts JOIN events e ON e.id = events_fts.rowid
+WHERE events_fts MATCH 'deploy'
+GROUP BY e.sender ORDER BY times DESC LIMIT 10;
+
+-- With --retain DAYS, the oldest event kept and how many there are; and
+-- the sessions that ended and are not pruned yet.
+SELECT (SELECT min(time) FROM event_log) AS oldest,
+       (SELECT count(*) FROM events) AS events,
+       (SELECT count(*) FROM sessions WHERE ended_ms IS NOT NULL) AS ended;

@@ -148,6 +148,11 @@ static const struct conf_entry table[] = {
 	    "image bytes the database may hold, 0 for no\n"
 	    "limit; past it, uploads get 503 until images\n"
 	    "are deleted (sql/)" },
+	{ "retain", 0, T_INT, 0, 36500, NULL, "0", FIELD(retain_days), 0, 0,
+	    "DAYS",
+	    "delete events (and their images) older than\n"
+	    "DAYS days, and sessions ended before then;\n"
+	    "0 keeps them for ever" },
 	{ "log-level", 'l', T_ENUM, 0, 0, level_names, "info", FIELD(log_level),
 	    0, CF_LIVE, "LEVEL",
 	    "error, warn, info (a line per failed request\n"

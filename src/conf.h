@@ -43,6 +43,7 @@ struct conf {
 	long	       image_quota;	  /* image bytes a session stores ... */
 	int	       image_quota_window; /* ... per this many seconds */
 	long	       image_store;	   /* image bytes in all; 0: no limit */
+	int	       retain_days;	   /* history kept; 0: for ever */
 	enum log_level log_level;
 	int	       session_polls;	/* parked polls per session */
 	const char    *log_file;	/* instead of stderr, or NULL */

@@ -8,6 +8,7 @@
  *   h_image.c    GET /api/image/ID
  *   h_poll.c     GET /api/poll, GET /api/history
  *   h_ops.c      GET /api/metrics, GET /api/health (for operators)
+ *   h_search.c   GET /api/search
  */
 #ifndef CHATD_HANDLERS_H
 #define CHATD_HANDLERS_H
@@ -25,5 +26,6 @@ void h_poll(struct app *, struct conn *);
 void h_history(struct app *, struct conn *);
 void h_metrics(struct app *, struct conn *);
 void h_health(struct app *, struct conn *);
+void h_search(struct app *, struct conn *);
 
 #endif

@@ -51,6 +51,7 @@
 #include "notify.h"
 #include "priv.h"
 #include "reply.h"
+#include "retain.h"
 #include "session.h"
 #include "store.h"
 #include "waiter.h"
@@ -100,6 +101,7 @@ worker_stop(void)
 	waiter_answer_all();
 	watch_stop();
 	session_stop();
+	retain_stop();
 	stop_deadline = loop_now() + STOP_GRACE_MS;
 }
 
@@ -176,6 +178,7 @@ worker_run(const struct conf *conf, int listen_fd)
 	session_reaper_start(&app);
 	loop_timer_init(&summary_timer, summary_tick);
 	loop_timer_at(&summary_timer, loop_now() + SUMMARY_MS);
+	retain_start(&app);
 	fcgi_start(&app, listen_fd);
 	while (!app.stopping ||
 	    (conn_busy_count() > 0 && loop_now() < stop_deadline)) {

@@ -30,6 +30,7 @@ static const struct route routes[] = {
 	{ "/api/image/", "GET", h_image_get, ROUTE_PREFIX },
 	{ "/api/poll", "GET", h_poll, 0 },
 	{ "/api/history", "GET", h_history, 0 },
+	{ "/api/search", "GET", h_search, 0 },
 	{ "/api/users", "GET", h_users, 0 },
 	{ "/api/metrics", "GET", h_metrics, 0 },
 	{ "/api/health", "GET", h_health, 0 },

@@ -85,6 +85,13 @@ enum stmt_id {
 	S_IMAGE_USED,
 	S_IMAGE_STORE,
 	S_SESSIONS_LIVE,
+	S_RETAIN_ANY,
+	S_RETAIN_EVENTS,
+	S_RETAIN_IMAGE,
+	S_RETAIN_EVENT,
+	S_RETAIN_SESSIONS,
+	S_SEARCH_IDS,
+	S_SEARCH_ROW,
 	S_COUNT
 };
 
@@ -159,6 +166,42 @@ static const char *const stmt_sql[S_COUNT] = {
 	/* (Counted in the partial index sessions_live_seen.) */
 	[S_SESSIONS_LIVE] = "SELECT count(*) FROM sessions"
 			    " WHERE ended_ms IS NULL",
+	/*
+	 * Retention (sql/007: events_ts, sessions_ended). The newest event
+	 * is never deleted, so that max(id), the cursor polls are given,
+	 * never goes back (ids are never reused: AUTOINCREMENT, sql/001).
+	 */
+	[S_RETAIN_ANY] =
+	    "SELECT EXISTS (SELECT 1 FROM events WHERE ts < ?1"
+	    " AND id < (SELECT max(id) FROM events))"
+	    " OR EXISTS (SELECT 1 FROM sessions WHERE ended_ms < ?1)",
+	[S_RETAIN_EVENTS] = "SELECT e.id, e.image_id, coalesce(i.size, 0)"
+			    " FROM events e LEFT JOIN images i"
+			    " ON i.id = e.image_id WHERE e.ts < ?1"
+			    " AND e.id < (SELECT max(id) FROM events)"
+			    " ORDER BY e.ts, e.id LIMIT ?2",
+	/* (An image another event still shows stays.) */
+	[S_RETAIN_IMAGE] = "DELETE FROM images WHERE id = ?1 AND NOT EXISTS"
+			   " (SELECT 1 FROM events WHERE image_id = ?1"
+			   " AND id <> ?2)",
+	[S_RETAIN_EVENT] = "DELETE FROM events WHERE id = ?1",
+	[S_RETAIN_SESSIONS] =
+	    "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions"
+	    " WHERE ended_ms < ?1 LIMIT ?2)",
+	/*
+	 * Search (sql/007: events_fts): the matches, newest first, then
+	 * each one's event if the caller may see it, by the rule of
+	 * VISIBLE_IDS (joins and leaves are not in the index).
+	 */
+	[S_SEARCH_IDS] =
+	    "SELECT rowid FROM events_fts WHERE events_fts MATCH ?1"
+	    " AND rowid < ?2 ORDER BY rowid DESC LIMIT ?3",
+	[S_SEARCH_ROW] =
+	    "SELECT " EVENT_COLUMNS " FROM events WHERE id = ?1"
+	    " AND ((recipient IS NULL AND room = ?2"
+	    " AND type IN ('message', 'image'))"
+	    " OR (recipient IS NOT NULL AND ?3 <> 0"
+	    " AND (sender_session = ?3 OR recipient_session = ?3)))",
 };
 
 struct store {
@@ -1203,14 +1246,26 @@ store_poll(struct store *st, int64_t since, const char *room, int64_t sid,
 	return STORE_OK;
 }
 
+/* Newest first to oldest first, in place. */
+static void
+reverse_events(struct event_list *out)
+{
+	struct event tmp;
+	size_t	     i;
+
+	for (i = 0; i < out->n / 2; i++) {
+		tmp = out->v[i];
+		out->v[i] = out->v[out->n - 1 - i];
+		out->v[out->n - 1 - i] = tmp;
+	}
+}
+
 /* The newest limit events below before that a poll of room would show. */
 enum store_result
 store_history(struct store *st, const char *room, int64_t sid, int64_t before,
     int limit, struct event_list *out)
 {
 	sqlite3_stmt *s;
-	struct event  tmp;
-	size_t	      i;
 	int	      rc;
 
 	s = stmt(st, S_HISTORY);
@@ -1221,11 +1276,7 @@ store_history(struct store *st, const char *room, int64_t sid, int64_t before,
 	rc = read_events(s, out);
 	if (rc != SQLITE_DONE)
 		return store_failed(st, rc, "history");
-	for (i = 0; i < out->n / 2; i++) { /* newest first -> oldest */
-		tmp = out->v[i];
-		out->v[i] = out->v[out->n - 1 - i];
-		out->v[out->n - 1 - i] = tmp;
-	}
+	reverse_events(out);
 	return STORE_OK;
 }
 
@@ -1242,4 +1293,171 @@ store_read_after(
 	sqlite3_bind_int(s, 2, limit);
 	rc = read_events(s, out);
 	return rc == SQLITE_DONE ? STORE_OK : store_failed(st, rc, "read");
+}
+
+/*
+ * The oldest events with ts before cutoff, at most n of them and images
+ * of at most STORE_RETAIN_IMAGE_BYTES (the first one whatever its size):
+ * their ids and image ids into ids and images; how many, or -1.
+ */
+static int
+retain_pick(
+    struct store *st, int64_t cutoff, int n, int64_t *ids, int64_t *images)
+{
+	sqlite3_stmt *s;
+	int64_t	      bytes = 0;
+	int	      got = 0, rc = SQLITE_DONE;
+
+	s = stmt(st, S_RETAIN_EVENTS);
+	sqlite3_bind_int64(s, 1, cutoff);
+	sqlite3_bind_int(s, 2, n);
+	while (got < n && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		bytes += sqlite3_column_int64(s, 2);
+		if (got > 0 && bytes > STORE_RETAIN_IMAGE_BYTES)
+			break;
+		ids[got] = sqlite3_column_int64(s, 0);
+		images[got++] = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? got : -1;
+}
+
+/* Delete event id and its image (0 if none); the step result. */
+static int
+retain_event(struct store *st, int64_t id, int64_t image)
+{
+	sqlite3_stmt *s;
+	int	      rc;
+
+	if (image > 0) {
+		s = stmt(st, S_RETAIN_IMAGE);
+		sqlite3_bind_int64(s, 1, image);
+		sqlite3_bind_int64(s, 2, id);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return rc;
+	}
+	s = stmt(st, S_RETAIN_EVENT);
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc;
+}
+
+/*
+ * --retain: in one short transaction, delete the oldest events with ts
+ * before cutoff (at most limit, up to STORE_RETAIN_MAX, and never the
+ * newest event of the log) with their images, and at most limit sessions
+ * that ended before cutoff; the counts into *events and *sessions. Safe
+ * from every process at once: each batch holds the write lock, and what
+ * one batch deleted the next does not find.
+ */
+enum store_result
+store_retain(
+    struct store *st, int64_t cutoff, int limit, int *events, int *sessions)
+{
+	sqlite3_stmt	 *s;
+	enum store_result r;
+	int64_t		  ids[STORE_RETAIN_MAX], images[STORE_RETAIN_MAX];
+	int		  n, i, rc, any;
+
+	*events = *sessions = 0;
+	if (limit > STORE_RETAIN_MAX)
+		limit = STORE_RETAIN_MAX;
+	/* Look first without the write lock: usually there is nothing. */
+	s = stmt(st, S_RETAIN_ANY);
+	sqlite3_bind_int64(s, 1, cutoff);
+	rc = sqlite3_step(s);
+	any = rc == SQLITE_ROW && sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return store_failed(st, rc, "retain");
+	if (!any)
+		return STORE_OK;
+	if ((r = begin(st)) != STORE_OK)
+		return r;
+	if ((n = retain_pick(st, cutoff, limit, ids, images)) < 0)
+		return rollback(st, store_failed(st, SQLITE_ERROR, "retain"));
+	for (i = 0; i < n; i++)
+		if ((rc = retain_event(st, ids[i], images[i])) != SQLITE_DONE)
+			return rollback(st, store_failed(st, rc, "retain"));
+	s = stmt(st, S_RETAIN_SESSIONS);
+	sqlite3_bind_int64(s, 1, cutoff);
+	sqlite3_bind_int(s, 2, limit);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return rollback(st, store_failed(st, rc, "retain"));
+	*sessions = sqlite3_changes(st->db);
+	if ((r = commit(st)) != STORE_OK)
+		*sessions = 0;
+	else
+		*events = n;
+	return r;
+}
+
+/*
+ * Read the visible event of each match of s into out, newest first, until
+ * out has limit; the step result. *more is the last match read if there
+ * may be more below it (limit reached, or the scan's end), else 0.
+ */
+static int
+search_rows(struct store *st, sqlite3_stmt *s, const char *room, int64_t sid,
+    int limit, int scan, struct event_list *out, int64_t *more)
+{
+	sqlite3_stmt *row;
+	int64_t	      id = 0;
+	int	      n = 0, rc;
+
+	*more = 0;
+	rc = SQLITE_DONE;
+	while ((int)out->n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(s, 0);
+		n++;
+		row = stmt(st, S_SEARCH_ROW);
+		sqlite3_bind_int64(row, 1, id);
+		sqlite3_bind_text(row, 2, room, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(row, 3, sid);
+		if ((rc = read_events(row, out)) != SQLITE_DONE)
+			break;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return rc;
+	if ((int)out->n == limit || n == scan)
+		*more = id;
+	return SQLITE_DONE;
+}
+
+/*
+ * The newest limit events below before whose text matches the FTS5
+ * expression expr (search.c makes one of a person's words) and that
+ * history of room would show session sid, oldest first. At most scan
+ * matches are looked at, so that a search costs at most that however
+ * many matches the caller may not see: *more is then where to go on
+ * (the before of the next page), 0 when there is nothing more below.
+ */
+enum store_result
+store_search(struct store *st, const char *expr, size_t expr_len,
+    const char *room, int64_t sid, int64_t before, int limit, int scan,
+    struct event_list *out, int64_t *more)
+{
+	sqlite3_stmt *s;
+	int	      rc;
+
+	if (exec_stmt(st, S_BEGIN_READ) != SQLITE_DONE)
+		return store_failed(st, SQLITE_ERROR, "search");
+	s = stmt(st, S_SEARCH_IDS);
+	sqlite3_bind_text(s, 1, expr, (int)expr_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, before);
+	sqlite3_bind_int(s, 3, scan);
+	rc = search_rows(st, s, room, sid, limit, scan, out, more);
+	end_read(st);
+	if (rc != SQLITE_DONE) {
+		event_list_clear(out);
+		return store_failed(st, rc, "search");
+	}
+	reverse_events(out);
+	return STORE_OK;
 }

@@ -30,6 +30,10 @@ enum store_result {
 
 struct store;
 
+/* --retain: events one batch deletes at most, and their image bytes. */
+#define STORE_RETAIN_MAX 1000
+#define STORE_RETAIN_IMAGE_BYTES (8 << 20)
+
 struct store_session {
 	int64_t id;
 	char	nick[128];
@@ -123,5 +127,8 @@ enum store_result store_history(
     struct store *, const char *, int64_t, int64_t, int, struct event_list *);
 enum store_result store_read_after(
     struct store *, int64_t, int, struct event_list *);
+enum store_result store_retain(struct store *, int64_t, int, int *, int *);
+enum store_result store_search(struct store *, const char *, size_t,
+    const char *, int64_t, int64_t, int, int, struct event_list *, int64_t *);
 
 #endif

@@ -9,6 +9,7 @@
 
 import hashlib
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -166,8 +167,10 @@ def t_migration(st):
     old_database(st.path("chat.db"))
     st.start()
     c = st.db()
-    tap.eq(c.execute("PRAGMA user_version").fetchone()[0], 6,
-           "chatd brought the database to schema version 6")
+    newest = len([f for f in os.listdir(os.path.join(TOP, "sql"))
+                  if re.match(r"\d{3}-.*\.sql$", f)])
+    tap.eq(c.execute("PRAGMA user_version").fetchone()[0], newest,
+           "chatd brought the database to the newest schema version (%d)" % newest)
     rows = c.execute("SELECT nick, nick_skeleton, nick_skeleton_caps,"
                      " ended_ms IS NULL, end_reason FROM sessions"
                      " ORDER BY id").fetchall()
