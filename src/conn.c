@@ -23,11 +23,13 @@ static struct conn *closed_conns;
 static int	    live_conns;
 static int	    idle_conns;
 static int	    keeping = 1; /* 0 once stopping: close, not idle */
-static conn_next_fn next_fn;
 
 static void conn_on_io(struct loop_io *, uint32_t);
 
-/* A conn for an accepted socket fd carrying FastCGI request request_id. */
+/*
+ * A conn for an accepted socket fd carrying FastCGI request request_id
+ * (0 until its request is read: conn_read, then conn_reuse).
+ */
 struct conn *
 conn_new(int fd, int request_id)
 {
@@ -52,13 +54,6 @@ conn_busy_count(void)
 	return live_conns - idle_conns;
 }
 
-/* fn reads the next request when an idle conn's socket becomes readable. */
-void
-conn_on_next(conn_next_fn fn)
-{
-	next_fn = fn;
-}
-
 /* Stopping: answered conns are closed, never kept idle. */
 void
 conn_stop_keeping(void)
@@ -66,12 +61,10 @@ conn_stop_keeping(void)
 	keeping = 0;
 }
 
-/* An idle conn carries a new request, request_id: make it fresh again. */
+/* c's request, request_id, has been read: make it fresh again. */
 void
 conn_reuse(struct conn *c, int request_id)
 {
-	if (c->state == CONN_IDLE)
-		idle_conns--;
 	c->state = CONN_NEW;
 	c->request_id = request_id;
 	c->keep = 0;
@@ -160,7 +153,7 @@ conn_flush(struct conn *c)
 		conn_close(c);
 		return;
 	}
-	if (c->keep && keeping && next_fn != NULL)
+	if (c->keep && keeping)
 		conn_idle(c);
 	else
 		conn_close(c);
@@ -223,8 +216,14 @@ conn_on_io(struct loop_io *io, uint32_t events)
 		/* nginx closed a connection it kept, or sends a request. */
 		if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 			conn_close(c);
-		else
-			next_fn(c);
+		else {
+			idle_conns--;
+			conn_read(c);
+		}
+		return;
+	}
+	if (c->state == CONN_READING) {
+		conn_read(c);
 		return;
 	}
 	if (c->state == CONN_PARKED) {
@@ -248,6 +247,7 @@ conn_lost(struct conn *c)
 		return;
 	if (c->state == CONN_IDLE)
 		idle_conns--;
+	conn_read_forget(c);
 	loop_io_closing(&c->io);
 	c->io.fd = -1;
 	c->state = CONN_CLOSED;

@@ -1,7 +1,9 @@
 /*
  * conn: one FastCGI request in flight, from accept to the last byte out.
  *
- * fcgi.c creates a conn once libfcgi has read the request; the handlers
+ * fcgi.c creates a conn for each connection it accepts, and conn_read.c
+ * watches it until a whole request is in (CONN_READING: libfcgi reads a
+ * request only then, so that its blocking reads never wait); the handlers
  * answer it through reply.c, which lands in conn_respond: the answer is
  * framed as FastCGI records here (libfcgi's own stream buffers are freed
  * as soon as the request is read, so a waiting poll costs only this small
@@ -11,9 +13,9 @@
  *
  * nginx may keep the connection for its next request (fastcgi_keep_conn
  * on, with an upstream keepalive pool): then an answered conn goes idle,
- * watching its socket, and when the next request arrives fcgi.c reads it
- * into the same conn (conn_on_next). That saves nginx a connect and chatd
- * an accept and a close per request.
+ * watching its socket, and when the next request arrives it is read into
+ * the same conn, again once whole (conn_read). That saves nginx a connect
+ * and chatd an accept and a close per request.
  *
  * A closed conn is not freed at once, since an event for it may still be
  * in the loop's current batch: conn_reap frees the closed ones between
@@ -27,6 +29,7 @@
 #include "request.h"
 
 enum conn_state {
+	CONN_READING, /* its request coming in, not yet whole */
 	CONN_NEW,     /* being handled */
 	CONN_PARKED,  /* waiting for news: a parked poll */
 	CONN_WRITING, /* answer partly written */
@@ -36,7 +39,8 @@ enum conn_state {
 
 struct conn;
 typedef void (*conn_gone_fn)(struct conn *, void *);
-typedef void (*conn_next_fn)(struct conn *);
+typedef void (*conn_next_fn)(struct conn *, int);
+struct conn_rd;
 
 struct conn {
 	struct loop_io	io;
@@ -48,6 +52,7 @@ struct conn {
 	size_t		out_off;
 	conn_gone_fn	on_gone; /* parked: the peer went away */
 	void	       *on_gone_arg;
+	struct conn_rd *rd; /* reading: what has come (conn_read.c) */
 	struct conn    *next_closed;
 	int64_t		started_ms; /* loop_now() when the request came */
 	const char     *route;	    /* the router's path, kept when parked */
@@ -60,9 +65,11 @@ void	     conn_close(struct conn *);
 void	     conn_lost(struct conn *);
 void	     conn_reap(void);
 int	     conn_busy_count(void);
-void	     conn_on_next(conn_next_fn);
 void	     conn_reuse(struct conn *, int);
 void	     conn_stop_keeping(void);
 void	     conn_encode_records(struct buf *, int, const char *, size_t);
+void	     conn_read_init(conn_next_fn, size_t, size_t);
+void	     conn_read(struct conn *);
+void	     conn_read_forget(struct conn *);
 
 #endif

@@ -4,7 +4,11 @@
  * Only nginx should reach the socket: a peer that can write raw FastCGI
  * can crash libfcgi (CVE-2025-23016 is only half fixed in Debian 12's
  * build), so the socket is a unix socket, created with no permissions for
- * others, then given --socket-mode and --socket-group.
+ * others, then given --socket-mode and --socket-group. Even so, others
+ * may share nginx's group (www-data: PHP-FPM, other web applications):
+ * none of them can stop this process by sending half a request, or
+ * nothing, because libfcgi reads a request only once it is whole
+ * (conn_read.c, fcgi_scan.c), from the socket or from a copy of it.
  */
 #include <errno.h>
 #include <fcgiapp.h>
@@ -27,7 +31,7 @@
 
 #define ACCEPT_BATCH 64	       /* then let the loop serve others */
 #define DRAIN_LIMIT (16 << 20) /* bytes of an oversized body read */
-#define READ_TIMEOUT_S 2       /* a blocking read waits this long */
+#define READ_TIMEOUT_S 2       /* a blocking read would wait this long */
 #define ACCEPT_PAUSE_MS 100    /* out of descriptors: accept again after */
 
 static struct app	*app;
@@ -184,9 +188,10 @@ param(struct request *r, FCGX_Request *fr, const char *name)
 /*
  * Read the body to its end, keeping at most max bytes; past that the
  * request is marked too large and the rest is read and dropped. 0 at the
- * end; -1 past DRAIN_LIMIT (too large, and the connection cannot carry
- * another request); -2 if the stream broke or stalled first: the body is
- * not whole and must not be acted on.
+ * end; -1 past DRAIN_LIMIT, or too large and cut short (conn_read.c keeps
+ * no more than the largest limit of any route): too large, and the
+ * connection cannot carry another request; -2 if the stream broke first:
+ * the body is not whole and must not be acted on.
  */
 static int
 read_body(struct request *r, FCGX_Request *fr, size_t max)
@@ -214,7 +219,7 @@ read_body(struct request *r, FCGX_Request *fr, size_t max)
 	buf_free(&body);
 	if (n == 0 && FCGX_GetError(fr->in) == 0)
 		return 0;
-	return total > DRAIN_LIMIT ? -1 : -2;
+	return total > DRAIN_LIMIT || r->body_too_large ? -1 : -2;
 }
 
 /*
@@ -250,29 +255,11 @@ fill_request(struct conn *c, FCGX_Request *fr)
 }
 
 /*
- * Hand the request libfcgi has read into fr to the router; fr is freed.
- * A request whose body broke off is dropped with its connection.
- */
-static void
-dispatch(struct conn *c, FCGX_Request *fr)
-{
-	int whole = fill_request(c, fr) == 0;
-
-	free(fr);
-	if (whole)
-		router_dispatch(app, c);
-	else {
-		log_warn("a request's body broke off: dropped");
-		conn_close(c);
-	}
-}
-
-/*
  * Let libfcgi read a request from fd, an open connection: keepConnection
  * stops FCGX_Accept_r from first closing the socket as the end of a
  * previous request, and with no listening socket (-1), a request it
- * cannot read makes it close the socket and fail instead of accepting
- * another connection. NULL then.
+ * cannot read makes it close fd and fail instead of accepting another
+ * connection. NULL then.
  */
 static FCGX_Request *
 read_request(int fd)
@@ -290,18 +277,35 @@ read_request(int fd)
 	return fr;
 }
 
-/* nginx sent its next request on a connection it keeps. */
+/*
+ * c's request is whole in fd (conn_read.c): c's socket, or a copy of the
+ * request, closed here. libfcgi reads it, and the router has it; a body
+ * that broke off is dropped with its connection.
+ */
 static void
-on_next_request(struct conn *c)
+on_request(struct conn *c, int fd)
 {
 	FCGX_Request *fr;
+	int	      whole;
 
-	if ((fr = read_request(c->io.fd)) == NULL) {
-		conn_lost(c);
+	if ((fr = read_request(fd)) == NULL) {
+		if (fd == c->io.fd)
+			conn_lost(c); /* libfcgi closed it */
+		else
+			conn_close(c); /* it closed the copy */
 		return;
 	}
 	conn_reuse(c, fr->requestId);
-	dispatch(c, fr);
+	whole = fill_request(c, fr) == 0;
+	free(fr);
+	if (fd != c->io.fd)
+		close(fd);
+	if (whole)
+		router_dispatch(app, c);
+	else {
+		log_warn("a request's body broke off: dropped");
+		conn_close(c);
+	}
 }
 
 /*
@@ -332,18 +336,16 @@ resume_accepting(struct loop_timer *t)
 }
 
 /*
- * Accept the connections waiting on the socket and handle their first
- * requests. chatd accepts them itself, rather than through libfcgi, to
- * bound every read libfcgi makes on them (SO_RCVTIMEO): it reads a
- * request with blocking reads, and a peer that stopped halfway would
- * otherwise stop this process with it. nginx sends each request whole,
- * so its reads never wait that long.
+ * Accept the connections waiting on the socket; each one's first request
+ * is read once whole (conn_read). chatd accepts them itself, rather than
+ * through libfcgi, so that nothing waits; the receive timeout
+ * (SO_RCVTIMEO) is a second bound, on the reads of a socket that
+ * fcgi_scan.c found whole, which never wait.
  */
 static void
 on_listen(struct loop_io *io, uint32_t events)
 {
 	static const struct timeval timeout = { READ_TIMEOUT_S, 0 };
-	FCGX_Request		   *fr;
 	int			    i, fd;
 
 	for (i = 0; i < ACCEPT_BATCH; i++) {
@@ -369,9 +371,7 @@ on_listen(struct loop_io *io, uint32_t events)
 			close(fd);
 			continue;
 		}
-		if ((fr = read_request(fd)) == NULL)
-			continue; /* libfcgi closed it */
-		dispatch(conn_new(fd, fr->requestId), fr);
+		conn_read(conn_new(fd, 0));
 	}
 }
 
@@ -383,7 +383,7 @@ fcgi_start(struct app *a, int listen_fd)
 	listen_io.fd = listen_fd;
 	listen_io.fn = on_listen;
 	loop_timer_init(&accept_resume, resume_accepting);
-	conn_on_next(on_next_request);
+	conn_read_init(on_request, router_max_body(a), DRAIN_LIMIT);
 	loop_io_set(&listen_io, EPOLLIN | EPOLLEXCLUSIVE);
 }
 

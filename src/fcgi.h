@@ -2,7 +2,8 @@
  * fcgi: the libfcgi front. Listening, accepting, and reading a request.
  *
  * libfcgi reads the request (FCGX_Accept_r: the begin record and the
- * params; then the body from its stdin stream), after which chatd keeps
+ * params; then the body from its stdin stream) once conn_read.c has seen
+ * it whole, so that its blocking reads never wait; then chatd keeps
  * only the socket and the request id and frees libfcgi's buffers; the
  * answer is framed by conn.c. The listening socket is non-blocking and
  * watched by the loop, so FCGX_Accept_r is only called when a connection

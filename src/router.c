@@ -74,6 +74,15 @@ router_body_limit(const struct app *app, const char *path)
 	return app->conf->max_body;
 }
 
+/* The largest body of any route: as much of a body as is worth keeping. */
+size_t
+router_max_body(const struct app *app)
+{
+	size_t image = app->conf->max_image + FORM_SLACK;
+
+	return image > app->conf->max_body ? image : app->conf->max_body;
+}
+
 /*
  * An upload from a legacy browser's hidden iframe asks with ?frame=1 for
  * its answer inside an HTML page, errors included: so this looks at the

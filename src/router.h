@@ -10,5 +10,6 @@
 
 void   router_dispatch(struct app *, struct conn *);
 size_t router_body_limit(const struct app *, const char *);
+size_t router_max_body(const struct app *);
 
 #endif
