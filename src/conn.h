@@ -54,6 +54,8 @@ struct conn {
 	void	       *on_gone_arg;
 	struct conn_rd *rd; /* reading: what has come (conn_read.c) */
 	struct conn    *next_closed;
+	int64_t		started_ms; /* loop_now() when the request came */
+	const char     *route;	    /* the router's path, kept when parked */
 };
 
 struct conn *conn_new(int, int);

@@ -15,6 +15,7 @@
 #include "app.h"
 #include "conf.h"
 
+int  fcgi_check_socket(const struct conf *);
 int  fcgi_listen(const struct conf *);
 void fcgi_start(struct app *, int);
 void fcgi_stop(void);

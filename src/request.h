@@ -37,6 +37,7 @@ struct request {
 	const char    *csrf_header;    /* HTTP_X_CSRF_TOKEN */
 	const char    *remote_addr;
 	const char    *https; /* HTTPS: "on" over TLS */
+	const char    *nick;  /* the session's, once known (for the log) */
 	struct str     body;
 	int	       body_too_large;
 	int	       multipart_ok; /* the route takes multipart/form-data */

@@ -114,6 +114,7 @@ router_dispatch(struct app *app, struct conn *c)
 	const char	   *why;
 	char		    allow[32];
 
+	c->route = rt != NULL ? rt->path : NULL;
 	if (rt == NULL) {
 		reply_error(c, API_NOT_FOUND, "No such endpoint.", NULL);
 		return;
@@ -141,6 +142,5 @@ router_dispatch(struct app *app, struct conn *c)
 		reply_error(c, API_BAD_REQUEST, why, NULL);
 		return;
 	}
-	log_debug("%s %s", req->method, req->path);
 	rt->handler(app, c);
 }

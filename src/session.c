@@ -225,6 +225,7 @@ find_session(
 	}
 	if (changed)
 		session_cache_put(app->store, hash, s);
+	c->req.nick = pool_strndup(c->req.pool, s->nick, strlen(s->nick));
 	return 0;
 }
 

@@ -99,6 +99,7 @@ struct store_image {
 	size_t	       len;
 };
 
+int	      store_check(const char *);
 struct store *store_open(const char *, int, int);
 void	      store_close(struct store *);
 int64_t	      store_data_version(struct store *);

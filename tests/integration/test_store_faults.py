@@ -192,10 +192,12 @@ def t_locked():
         w.after("locked", d)
 
 
+# The mounts are writable by anyone: tools/stack runs chatd as a user of
+# its own (--user), which makes the database's -wal and -shm there.
 def mount_tmpfs(size):
     """A tmpfs of size bytes on a new directory, or None (with why)."""
     d = tempfile.mkdtemp(prefix="chatd-fault-", dir="/tmp")
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%d,mode=0755" % size,
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%d,mode=0777" % size,
                         "chatd-fault", d], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if p.returncode != 0:
         os.rmdir(d)
@@ -220,7 +222,7 @@ def mount_ext2(size):
             os.unlink(img)
             os.rmdir(d)
             return None, why if p is None else p.stdout.decode(errors="replace").strip()
-    os.chmod(d, 0o755)
+    os.chmod(d, 0o777)
     return d, None
 
 
