@@ -69,6 +69,7 @@ void	     conn_reuse(struct conn *, int);
 void	     conn_stop_keeping(void);
 void	     conn_encode_records(struct buf *, int, const char *, size_t);
 void	     conn_read_init(conn_next_fn, size_t, size_t);
+void	     conn_read_set_keep(size_t);
 void	     conn_read(struct conn *);
 void	     conn_read_forget(struct conn *);
 

@@ -388,6 +388,17 @@ fcgi_start(struct app *a, int listen_fd)
 }
 
 /*
+ * The settings were read again (SIGHUP): a request is read whole up to the
+ * largest body a route now takes. Nothing to do before fcgi_start.
+ */
+void
+fcgi_limits_changed(void)
+{
+	if (app != NULL)
+		conn_read_set_keep(router_max_body(app));
+}
+
+/*
  * Stop accepting: answer what is already queued on the socket (polls are
  * answered at once by now), then leave the socket to the other workers.
  */

@@ -19,5 +19,6 @@ int  fcgi_check_socket(const struct conf *);
 int  fcgi_listen(const struct conf *);
 void fcgi_start(struct app *, int);
 void fcgi_stop(void);
+void fcgi_limits_changed(void);
 
 #endif

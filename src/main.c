@@ -111,6 +111,7 @@ reload(void)
 {
 	log_reopen();
 	conf_reload(&settings, main_argc, main_argv);
+	fcgi_limits_changed(); /* --max-body, --max-image */
 }
 
 /*

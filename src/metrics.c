@@ -30,6 +30,7 @@ static const char *const endpoints[] = {
 	"/api/image/ID",
 	"/api/poll",
 	"/api/history",
+	"/api/search",
 	"/api/users",
 	"/api/metrics",
 	"/api/health",
