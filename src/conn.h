@@ -20,6 +20,8 @@
  * A closed conn is not freed at once, since an event for it may still be
  * in the loop's current batch: conn_reap frees the closed ones between
  * batches.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_CONN_H
 #define CHATD_CONN_H

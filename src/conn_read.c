@@ -30,6 +30,8 @@
  * first. A conn still not whole at its deadline is closed. Closes are
  * logged at warn, one line a minute at most for each reason, with the
  * count of the others, so that a flood cannot fill the disk.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <errno.h>
 #include <stdint.h>

@@ -9,6 +9,8 @@
  * none of them can stop this process by sending half a request, or
  * nothing, because libfcgi reads a request only once it is whole
  * (conn_read.c, fcgi_scan.c), from the socket or from a copy of it.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <errno.h>
 #include <fcgiapp.h>

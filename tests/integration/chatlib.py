@@ -7,6 +7,8 @@
 # (Client.poll_deferred), do something else, read the answer later (.join()).
 #
 # Python 3 standard library only.
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 import errno
 import http.client

@@ -7,6 +7,8 @@
 # the socket with such connections is capped. A request that is not whole
 # at once but comes whole in time, and an upload larger than the socket's
 # buffer, are still served.
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 import os
 import select

@@ -2,6 +2,8 @@
 # Images: POST /api/image (multipart/form-data, judged by the bytes, the
 # size limit, ?frame=1 for a legacy browser's iframe) and GET /api/image/ID
 # (the bytes, their headers, who may see them) (docs/api.md, "Endpoints").
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 import os
 import re

@@ -3,6 +3,8 @@
 # strings and bodies, huge headers, duplicate parameters, NUL and non-UTF-8
 # bytes, a locked store. Every error must be a JSON answer from docs/api.md's
 # list, must change nothing, and chatd must keep serving after each.
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 import os
 import socket

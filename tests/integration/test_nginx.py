@@ -5,6 +5,8 @@
 # the TLS block with a Secure cookie over HTTPS alone, /api/metrics and
 # /api/health open to the local host only, and the stack's main context
 # sized for 10,000 waiting browsers from the descriptor limit.
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 import gzip
 import http.client
 import os
