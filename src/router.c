@@ -31,6 +31,8 @@ static const struct route routes[] = {
 	{ "/api/poll", "GET", h_poll, 0 },
 	{ "/api/history", "GET", h_history, 0 },
 	{ "/api/users", "GET", h_users, 0 },
+	{ "/api/session", "GET", h_session_get, 0 },
+	{ "/api/away", "POST", h_away, 0 },
 };
 
 /* Does path name route rt? */
