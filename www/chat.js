@@ -743,15 +743,20 @@
 
 		if (!me || /^\s*$/.test(value))
 			return;
-		m = /^\/join(?:\s+#?(\S+))?\s*$/.exec(value);
-		if (m || /^\/join(\s|$)/.test(value)) {
-			if (!m || !m[1]) {
+		m = /^\/join(?:\s+([\s\S]*))?$/.exec(value);
+		if (m) {
+			text = trimmed(m[1] || '').replace(/^#/, '').toLowerCase();
+			if (!text) {
 				setText($('send-error'), 'Usage: /join ROOM');
+				return;
+			}
+			if (!ROOM_RE.test(text)) {
+				switchRoom(text);	/* which says what is wrong */
 				return;
 			}
 			remember(value);
 			input.value = '';
-			switchRoom(m[1].toLowerCase());
+			switchRoom(text);
 			input.focus();
 			return;
 		}

@@ -1,10 +1,10 @@
 /*
  * net.js: how chatd's page talks to the server and keeps its state, for
  * every browser: XMLHttpRequest where the browser has it, else the MSXML
- * ActiveX objects of IE5 and IE6; JSON.parse where it exists, else the
- * json2.js check before eval (the API escapes its JSON so that this is
- * safe); sessionStorage where the browser has and allows it, else
- * nothing is kept across a reload. Plain ES3, no ES5 built-ins.
+ * ActiveX objects of IE5 and IE6; a JSON parser of its own (JSON is ES5,
+ * and eval would need a CSP with 'unsafe-eval'); sessionStorage where the
+ * browser has and allows it, else nothing is kept across a reload. Plain
+ * ES3, no ES5 built-ins.
  *
  * It defines window.chatd.net, used by outbox.js and chat.js. Nothing here
  * touches the page.
@@ -54,24 +54,174 @@
 		return parts.join('&');
 	};
 
+	/*
+	 * JSON text as a value; throws on anything that is not JSON. Written
+	 * out because IE7 and older have no JSON.parse, and eval would need a
+	 * Content-Security-Policy with 'unsafe-eval'.
+	 */
+	function parse(s) {
+		var at = 0, ch = s.charAt(0), v;
+		var escapes = { '"': '"', '\\': '\\', '/': '/', b: '\b',
+		    f: '\f', n: '\n', r: '\r', t: '\t' };
+
+		function fail() {
+			throw new Error('not JSON at ' + at);
+		}
+
+		function next() {
+			at++;
+			ch = s.charAt(at);
+		}
+
+		function white() {
+			while (ch === ' ' || ch === '\t' || ch === '\n' ||
+			    ch === '\r')
+				next();
+		}
+
+		function string() {
+			var out = [], start, h;
+
+			next();
+			start = at;
+			for (;;) {
+				if (ch === '' || ch < ' ')
+					fail();
+				if (ch === '"') {
+					out.push(s.substring(start, at));
+					next();
+					return out.join('');
+				}
+				if (ch === '\\') {
+					out.push(s.substring(start, at));
+					next();
+					if (ch === 'u') {
+						h = s.substring(at + 1, at + 5);
+						if (!/^[0-9a-fA-F]{4}$/.test(h))
+							fail();
+						out.push(String.fromCharCode(
+						    parseInt(h, 16)));
+						at += 4;
+					} else if (escapes.hasOwnProperty(ch))
+						out.push(escapes[ch]);
+					else
+						fail();
+					next();
+					start = at;
+					continue;
+				}
+				next();
+			}
+		}
+
+		function number() {
+			var m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+\-]?\d+)?/.
+			    exec(s.substring(at, at + 40));
+
+			if (!m)
+				fail();
+			at += m[0].length - 1;
+			next();
+			return Number(m[0]);
+		}
+
+		function word(w, v) {
+			if (s.substring(at, at + w.length) !== w)
+				fail();
+			at += w.length - 1;
+			next();
+			return v;
+		}
+
+		function array() {
+			var a = [];
+
+			next();
+			white();
+			if (ch === ']') {
+				next();
+				return a;
+			}
+			for (;;) {
+				a.push(value());
+				white();
+				if (ch === ']') {
+					next();
+					return a;
+				}
+				if (ch !== ',')
+					fail();
+				next();
+			}
+		}
+
+		function object() {
+			var o = {}, k;
+
+			next();
+			white();
+			if (ch === '}') {
+				next();
+				return o;
+			}
+			for (;;) {
+				white();
+				if (ch !== '"')
+					fail();
+				k = string();
+				white();
+				if (ch !== ':')
+					fail();
+				next();
+				o[k] = value();
+				white();
+				if (ch === '}') {
+					next();
+					return o;
+				}
+				if (ch !== ',')
+					fail();
+				next();
+			}
+		}
+
+		function value() {
+			white();
+			switch (ch) {
+			case '{':
+				return object();
+			case '[':
+				return array();
+			case '"':
+				return string();
+			case 't':
+				return word('true', true);
+			case 'f':
+				return word('false', false);
+			case 'n':
+				return word('null', null);
+			default:
+				return number();
+			}
+		}
+
+		v = value();
+
+		white();
+		if (ch !== '')
+			fail();
+		return v;
+	}
+
 	/* Parse a JSON answer, or return null. */
 	net.parseJSON = function (s) {
-		var escapes = /\\(?:["\\\/bfnrt]|u[0-9a-fA-F]{4})/g;
-		var values =
-		    /"[^"\\\n\r]*"|true|false|null|-?\d+(?:\.\d*)?(?:[eE][+\-]?\d+)?/g;
-		var opens = /(?:^|:|,)(?:\s*\[)+/g;
-
 		if (!s)
 			return null;
 		try {
-			if (window.JSON && window.JSON.parse)
-				return window.JSON.parse(s);
-			if (/^[\],:{}\s]*$/.test(s.replace(escapes, '@').
-			    replace(values, ']').replace(opens, '')))
-				return eval('(' + s + ')');
+			return parse(String(s));
 		} catch (e) {
+			return null;
 		}
-		return null;
 	};
 
 	/* A string as a JSON string, every character outside ASCII escaped. */

@@ -20,6 +20,7 @@
 	var GROUP_MS = 5 * 60 * 1000;	/* lines closer than this group */
 	var COLOURS = 8;
 	var IMAGE_MAX = 320;	/* px: the widest an image is shown */
+	var IMAGE_HIGH = 240;	/* px: the highest */
 	var LINK_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
 	var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug',
 	    'Sep', 'Oct', 'Nov', 'Dec'];
@@ -158,9 +159,15 @@
 		h = img.naturalHeight || img.height;
 		max = Math.min(IMAGE_MAX, list.clientWidth - 40);
 		if (max > 0 && w > max) {
-			img.style.width = max + 'px';
-			img.style.height = Math.round(h * max / w) + 'px';
+			h = Math.round(h * max / w);
+			w = max;
 		}
+		if (h > IMAGE_HIGH) {
+			w = Math.round(w * IMAGE_HIGH / h);
+			h = IMAGE_HIGH;
+		}
+		img.style.width = w + 'px';
+		img.style.height = h + 'px';
 	}
 
 	/* An image element for ev, that keeps the view following on load. */
