@@ -26,7 +26,7 @@ CREATE UNIQUE INDEX sessions_live_nick ON sessions(nick_key)
 CREATE INDEX sessions_live_seen ON sessions(last_seen_ms)
 	WHERE ended_ms IS NULL;
 
--- Everything that happens, in one total order: the log of API.md.
+-- Everything that happens, in one total order: the log of docs/api.md.
 -- ids only grow (AUTOINCREMENT never reuses one), and a row is never
 -- changed or deleted by chatd.
 CREATE TABLE events (

@@ -2,7 +2,7 @@
 --
 -- A poll or a history read wants the first (or last) few events that its
 -- caller may see: a message or public image of the room, any join or
--- leave, a private event sent or received (API.md, "who sees what"). Read
+-- leave, a private event sent or received (docs/api.md, "who sees what"). Read
 -- as one condition over the log, that is a walk through every row in the
 -- id range until enough are visible, and a caller who picks a stretch of
 -- log it may not see (another room's flood) makes that walk a million

@@ -1,9 +1,11 @@
 -- Ready-made questions for the sqlite3 shell, safe on a live database
 -- (chatd uses WAL: readers never block it, and it never blocks them).
 --
---   sqlite3 -readonly /var/lib/chatd/chat.db < /usr/local/share/chatd/sql/queries.sql
+--   sqlite3 -readonly /var/lib/chatd/chat.db < queries.sql
 --
--- or paste one at the sqlite3 prompt. Times are UTC.
+-- (make install puts this file in the sql/ folder of chatd's data
+-- directory, PREFIX/share/chatd), or paste one at the sqlite3 prompt.
+-- Times are UTC.
 
 .headers on
 .mode column

@@ -11,6 +11,13 @@
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
 #endif
+/* Under configure's --runstatedir and --localstatedir (Makefile.am). */
+#ifndef CHATD_SOCKET_PATH
+#define CHATD_SOCKET_PATH "/run/chatd/chatd.sock"
+#endif
+#ifndef CHATD_DB_PATH
+#define CHATD_DB_PATH "/var/lib/chatd/chat.db"
+#endif
 
 static const char usage_text[] =
     "Usage: chatd [OPTION]...\n"
@@ -18,13 +25,17 @@ static const char usage_text[] =
     "event log in SQLite. It runs in the foreground; stop it with SIGTERM.\n"
     "\n"
     "  -s, --socket PATH        unix socket to listen on\n"
-    "                           (default /run/chatd/chatd.sock)\n"
+    "                           (default " CHATD_SOCKET_PATH ")\n"
     "  -m, --socket-mode MODE   permissions of the socket, octal (default 0660)\n"
     "  -g, --socket-group NAME  group of the socket: nginx's (e.g. www-data)\n"
-    "  -d, --db PATH            SQLite database (default /var/lib/chatd/chat.db)\n"
+    "  -d, --db PATH            SQLite database\n"
+    "                           (default " CHATD_DB_PATH ")\n"
     "  -w, --workers N          processes sharing the socket (default 1)\n"
     "      --poll-timeout S     wait of a poll that names none (default 25)\n"
     "      --poll-max S         longest wait a poll may ask, 0-60 (default 60)\n"
+    "      --session-polls N    waiting polls one session may hold, 1-64\n"
+    "                           (default 4); one more answers its oldest at\n"
+    "                           once with no events; per worker process\n"
     "      --idle-timeout S     end sessions idle this long (default 300)\n"
     "      --rate-limit N/S     sends per session per S seconds (default 20/10)\n"
     "      --sync full|normal   SQLite synchronous mode (default full: a send\n"
@@ -58,7 +69,8 @@ enum {
 	OPT_IMAGE_QUOTA,
 	OPT_IMAGE_STORE,
 	OPT_MAX_BODY,
-	OPT_MAX_IMAGE
+	OPT_MAX_IMAGE,
+	OPT_SESSION_POLLS
 };
 
 static const struct option long_options[] = { { "socket", required_argument,
@@ -69,6 +81,7 @@ static const struct option long_options[] = { { "socket", required_argument,
 	{ "workers", required_argument, NULL, 'w' },
 	{ "poll-timeout", required_argument, NULL, OPT_POLL_TIMEOUT },
 	{ "poll-max", required_argument, NULL, OPT_POLL_MAX },
+	{ "session-polls", required_argument, NULL, OPT_SESSION_POLLS },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "rate-limit", required_argument, NULL, OPT_RATE_LIMIT },
 	{ "sync", required_argument, NULL, OPT_SYNC },
@@ -86,12 +99,13 @@ void
 conf_defaults(struct conf *c)
 {
 	memset(c, 0, sizeof *c);
-	c->socket_path = "/run/chatd/chatd.sock";
+	c->socket_path = CHATD_SOCKET_PATH;
 	c->socket_mode = 0660;
-	c->db_path = "/var/lib/chatd/chat.db";
+	c->db_path = CHATD_DB_PATH;
 	c->workers = 1;
 	c->poll_timeout = 25;
 	c->poll_max = 60;
+	c->session_polls = 4;
 	c->idle_timeout = 300;
 	c->rate_count = 20;
 	c->rate_window = 10;
@@ -176,6 +190,11 @@ conf_apply(struct conf *c, int opt, const char *arg)
 		if (parse_number(arg, 0, 60, &v) == -1)
 			return bad_value("poll-max", arg);
 		c->poll_max = (int)v;
+		return 0;
+	case OPT_SESSION_POLLS:
+		if (parse_number(arg, 1, 64, &v) == -1)
+			return bad_value("session-polls", arg);
+		c->session_polls = (int)v;
 		return 0;
 	case OPT_IDLE_TIMEOUT:
 		if (parse_number(arg, 1, 86400 * 30, &v) == -1)

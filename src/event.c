@@ -69,7 +69,7 @@ field_str(struct buf *b, const char *key, const char *value)
 	json_cstring(b, value);
 }
 
-/* Append e as a JSON object, with the fields API.md gives its type. */
+/* Append e as a JSON object, with the fields docs/api.md gives its type. */
 void
 event_json(struct buf *b, const struct event *e)
 {

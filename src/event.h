@@ -1,7 +1,7 @@
 /*
  * event: one row of the event log, in memory, and who may see it.
  *
- * The rule of API.md, "who sees what", lives twice: as SQL in store.c (so
+ * The rule of docs/api.md, "who sees what", lives twice: as SQL in store.c (so
  * history can use the indexes) and here as C (so the waiter can sort a
  * batch of new rows among thousands of parked polls without a query per
  * poll). The tests check that both agree.

@@ -16,6 +16,7 @@
 #include "handlers.h"
 #include "json.h"
 #include "loop.h"
+#include "nick.h"
 #include "reply.h"
 #include "session.h"
 #include "validate.h"
@@ -44,7 +45,7 @@ send_read_target(
 {
 	const struct str *room, *to, *cid;
 	struct pool	 *pool = c->req.pool;
-	struct buf	  key;
+	struct nick_keys  keys;
 
 	m->room = "lobby";
 	if ((room = request_arg(&c->req, "room")) != NULL) {
@@ -55,16 +56,24 @@ send_read_target(
 		m->room = pool_strndup(pool, room->p, room->len);
 	}
 	if ((to = request_arg(&c->req, "to")) != NULL) {
-		if (validate_nick(to->p, to->len) != NULL) {
+		/*
+		 * Found by its look-alike keys, so "ALICE" reaches alice; a
+		 * nick that breaks the rules of today may still be online
+		 * from before them, so only what has no key is nobody.
+		 */
+		nick_keys_init(&keys);
+		if (to->len == 0 || nick_keys(to->p, to->len, &keys) == -1) {
+			nick_keys_free(&keys);
 			*why = "Nobody online has that nick.";
 			*err = API_NO_SUCH_USER;
 			return -1;
 		}
 		m->to = pool_strndup(pool, to->p, to->len);
-		buf_init(&key);
-		validate_fold_nick(to->p, to->len, &key);
-		m->to_key = pool_strndup(pool, key.data, key.len);
-		buf_free(&key);
+		m->to_skeleton =
+		    pool_strndup(pool, keys.skeleton.data, keys.skeleton.len);
+		m->to_skeleton_caps = pool_strndup(
+		    pool, keys.skeleton_caps.data, keys.skeleton_caps.len);
+		nick_keys_free(&keys);
 		m->room = NULL;
 	}
 	if ((cid = request_arg(&c->req, "client_id")) != NULL && cid->len > 0) {

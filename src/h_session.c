@@ -6,6 +6,7 @@
 #include "handlers.h"
 #include "json.h"
 #include "loop.h"
+#include "nick.h"
 #include "reply.h"
 #include "session.h"
 #include "validate.h"
@@ -60,6 +61,25 @@ login_json(struct buf *b, const char *nick, const struct session_tokens *t,
 	buf_addc(b, '}');
 }
 
+/*
+ * The nick n as stored (nick.h): NFC, folded, its keys, into the buffers
+ * given (initialized) and *out. -1 if ICU fails.
+ */
+static int
+login_nick(const struct str *n, struct buf *nfc, struct buf *fold,
+    struct nick_keys *keys, struct store_nick *out)
+{
+	if (nick_nfc(n->p, n->len, nfc) == -1 ||
+	    nick_fold(nfc->data, nfc->len, fold) == -1 ||
+	    nick_keys(nfc->data, nfc->len, keys) == -1)
+		return -1;
+	out->nick = nfc->data;
+	out->fold = fold->data;
+	out->skeleton = keys->skeleton.data;
+	out->skeleton_caps = keys->skeleton_caps.data;
+	return 0;
+}
+
 /* POST /api/login: nick. Starts a session and writes its join. */
 void
 h_login(struct app *app, struct conn *c)
@@ -68,10 +88,12 @@ h_login(struct app *app, struct conn *c)
 	const char	     *why;
 	struct session_tokens t;
 	struct store_users    users;
-	struct buf	      key, body, cookie;
-	enum store_result     r;
+	struct store_nick     sn;
+	struct nick_keys      keys;
+	struct buf	      nfc, fold, body, cookie;
+	enum store_result     r = STORE_UNAVAILABLE;
 	int64_t		      sid, cursor, now = loop_wall_ms();
-	char		     *nick_z;
+	char		     *nick_z = NULL;
 
 	nick = request_arg(&c->req, "nick");
 	if (nick == NULL) {
@@ -86,12 +108,17 @@ h_login(struct app *app, struct conn *c)
 		reply_error(c, API_UNAVAILABLE, "No randomness.", NULL);
 		return;
 	}
-	nick_z = pool_strndup(c->req.pool, nick->p, nick->len);
-	buf_init(&key);
-	validate_fold_nick(nick->p, nick->len, &key);
-	r = store_login(app->store, nick_z, key.data, t.hash, t.csrf, now, &sid,
-	    &cursor, &users);
-	buf_free(&key);
+	buf_init(&nfc);
+	buf_init(&fold);
+	nick_keys_init(&keys);
+	if (login_nick(nick, &nfc, &fold, &keys, &sn) == 0)
+		r = store_login(app->store, &sn, t.hash, t.csrf, now, &sid,
+		    &cursor, &users);
+	if (r == STORE_OK)
+		nick_z = pool_strndup(c->req.pool, nfc.data, nfc.len);
+	nick_keys_free(&keys);
+	buf_free(&fold);
+	buf_free(&nfc);
 	if (r == STORE_CONFLICT) {
 		reply_error(c, API_NICK_TAKEN, "That nick is taken.", NULL);
 		return;

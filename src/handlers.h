@@ -1,5 +1,5 @@
 /*
- * handlers: one function per endpoint of API.md, called by the router
+ * handlers: one function per endpoint of docs/api.md, called by the router
  * once the method is right. Each answers its conn (through reply.c) or
  * parks it (a waiting poll, through waiter.c).
  *

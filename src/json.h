@@ -3,7 +3,7 @@
  *
  * Strings are escaped so the output is also safe to evaluate as JavaScript
  * in an old browser and to embed in HTML: <, >, &, U+2028 and U+2029 always
- * go out as \u escapes of four hex digits (API.md, Transport). Bytes that
+ * go out as \u escapes of four hex digits (docs/api.md, Transport). Bytes that
  * are not valid UTF-8 (a row written by hand with sqlite3 may hold some)
  * become U+FFFD.
  */

@@ -37,6 +37,7 @@
 #include "fcgi.h"
 #include "log.h"
 #include "loop.h"
+#include "notify.h"
 #include "session.h"
 #include "store.h"
 #include "waiter.h"
@@ -70,6 +71,7 @@ worker_stop(void)
 	log_info("stopping: answering %d waiting poll%s", waiter_count(),
 	    waiter_count() == 1 ? "" : "s");
 	app.stopping = 1;
+	notify_stopping();
 	conn_stop_keeping();
 	fcgi_stop();
 	waiter_answer_all();
@@ -107,7 +109,7 @@ worker_run(const struct conf *conf, int listen_fd)
 	if ((app.store = store_open(conf->db_path, conf->sync_full,
 		 conf->busy_timeout_ms)) == NULL)
 		return 1;
-	waiter_init();
+	waiter_init(conf->session_polls);
 	if (watch_start(&app) == -1) {
 		log_error("cannot read the event log");
 		return 1;
@@ -168,6 +170,7 @@ supervise(const struct conf *conf, int listen_fd)
 			continue;
 		if ((sig == SIGTERM || sig == SIGINT) && !stopping) {
 			stopping = 1;
+			notify_stopping();
 			for (i = 0; i < conf->workers; i++)
 				if (pids[i] > 0)
 					kill(pids[i], SIGTERM);
@@ -262,6 +265,7 @@ main(int argc, char **argv)
 	log_info("chatd %s serving %s on %s (%d worker%s)", PACKAGE_VERSION,
 	    conf.db_path, conf.socket_path, conf.workers,
 	    conf.workers > 1 ? "s" : "");
+	notify_ready();
 	if (conf.workers == 1)
 		rc = worker_run(&conf, listen_fd);
 	else

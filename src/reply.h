@@ -1,9 +1,9 @@
 /*
- * reply: HTTP answers as API.md defines them, handed to conn to send.
+ * reply: HTTP answers as docs/api.md defines them, handed to conn to send.
  *
  * Every status chatd sends is chosen here, from an error code: handlers
  * say what went wrong (API_BAD_NICK) and a sentence for people, never a
- * number. Every JSON answer carries the three headers of API.md; an
+ * number. Every JSON answer carries the three headers of docs/api.md; an
  * upload that asked for it (?frame=1) gets it inside an HTML page.
  */
 #ifndef CHATD_REPLY_H

@@ -1,5 +1,5 @@
 /*
- * router: the table of endpoints (see API.md), and the checks every
+ * router: the table of endpoints (see docs/api.md), and the checks every
  * request passes before its handler: a known path, the right method,
  * arguments that decode, a body within the limit.
  */

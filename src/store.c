@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "nick.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -26,7 +27,7 @@ extern const int	 schema_versions;
 	"image_id, online, sender_session, recipient_session"
 
 /*
- * API.md's "who sees what" (the same rule as event_visible), as the ids
+ * docs/api.md's "who sees what" (the same rule as event_visible), as the ids
  * of the first (or last) LIM events of each kind a caller may see in the
  * id range RANGE: the room's messages and images, joins and leaves,
  * private events sent, private events received. Each comes from its own
@@ -89,11 +90,13 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_DATA_VERSION] = "PRAGMA data_version",
 	[S_MAX_ID] = "SELECT coalesce(max(id), 0) FROM events",
 	[S_LIVE_COUNT] = "SELECT count(*) FROM sessions WHERE ended_ms IS NULL",
-	[S_NICK_LIVE] =
-	    "SELECT 1 FROM sessions WHERE nick_key = ?1 AND ended_ms IS NULL",
+	[S_NICK_LIVE] = "SELECT 1 FROM sessions WHERE nick_skeleton = ?1"
+			" AND ended_ms IS NULL UNION ALL SELECT 1 FROM sessions"
+			" WHERE nick_skeleton_caps = ?2 AND ended_ms IS NULL",
 	[S_SESSION_INSERT] =
 	    "INSERT INTO sessions (nick, nick_key, token_hash, csrf,"
-	    " created_ms, last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+	    " created_ms, last_seen_ms, nick_skeleton, nick_skeleton_caps)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)",
 	[S_EVENT_INSERT] =
 	    "INSERT INTO events (ts, type, room, sender, recipient, text,"
 	    " online, sender_session, recipient_session, client_id, image_id)"
@@ -118,8 +121,11 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_RATE] = "SELECT ts FROM events WHERE sender_session = ?1"
 		   " AND type IN ('message', 'private', 'image') AND ts > ?2"
 		   " ORDER BY ts DESC LIMIT 1 OFFSET ?3",
-	[S_RECIPIENT] = "SELECT id, nick FROM sessions"
-			" WHERE nick_key = ?1 AND ended_ms IS NULL",
+	/* (The nick as written first, then as it looks in lower case.) */
+	[S_RECIPIENT] = "SELECT id, nick FROM sessions WHERE ended_ms IS NULL"
+			" AND (nick_skeleton = ?1 OR nick_skeleton_caps = ?2)"
+			" ORDER BY nick = ?3 DESC, nick_skeleton = ?1 DESC"
+			" LIMIT 1",
 	[S_USERS] = "SELECT nick, created_ms, last_seen_ms FROM sessions"
 		    " WHERE ended_ms IS NULL ORDER BY nick_key",
 	[S_POLL] =
@@ -238,6 +244,51 @@ rollback(struct store *st, enum store_result why)
 	return why;
 }
 
+/*
+ * chatd_nick_skeleton(nick) and chatd_nick_skeleton_caps(nick), for the
+ * schema (sql/006-nick-skeleton.sql): a look-alike key of nick (nick.h),
+ * or NULL for what is no nick. The user data says which key.
+ */
+static void
+sql_nick_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct nick_keys k;
+	const char	*nick;
+	int		 caps = sqlite3_user_data(ctx) != NULL;
+	struct buf	*key;
+
+	nick = (const char *)sqlite3_value_text(argv[0]);
+	if (nick == NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	nick_keys_init(&k);
+	key = caps ? &k.skeleton_caps : &k.skeleton;
+	if (nick_keys(nick, (size_t)sqlite3_value_bytes(argv[0]), &k) == 0)
+		sqlite3_result_text(
+		    ctx, key->data, (int)key->len, SQLITE_TRANSIENT);
+	else
+		sqlite3_result_null(ctx);
+	nick_keys_free(&k);
+}
+
+/* Register the functions the schema calls on st's connection. */
+static int
+store_functions(struct store *st)
+{
+	static int caps = 1;
+	const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+
+	if (sqlite3_create_function(st->db, "chatd_nick_skeleton", 1, flags,
+		NULL, sql_nick_key, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(st->db, "chatd_nick_skeleton_caps", 1,
+		flags, &caps, sql_nick_key, NULL, NULL) != SQLITE_OK) {
+		log_error("store: functions: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
+}
+
 /* Bring the schema up to date: apply the sql/ files it has not had. */
 static int
 store_migrate(struct store *st)
@@ -312,7 +363,7 @@ store_open(const char *path, int sync_full, int busy_timeout_ms)
 		sqlite3_free(err);
 		goto fail;
 	}
-	if (store_migrate(st) == -1)
+	if (store_functions(st) == -1 || store_migrate(st) == -1)
 		goto fail;
 	for (i = 0; i < S_COUNT; i++) {
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
@@ -394,15 +445,15 @@ insert_presence(struct store *st, const char *type, const char *nick,
 static int read_users(struct store *, struct store_users *);
 
 /*
- * Start a session for nick (its folded key, the token's hash and the CSRF
- * token given) and write its join. Sets *sid and *cursor, the newest id
- * before the join, and *users, the live sessions with the new one (read
- * in the same transaction, so that a login that cannot answer them
- * changes nothing; free with store_users_free). STORE_CONFLICT if a live
- * session has the nick.
+ * Start a session for nick (with its folded form and look-alike keys, the
+ * token's hash and the CSRF token given) and write its join. Sets *sid and
+ * *cursor, the newest id before the join, and *users, the live sessions with
+ * the new one (read in the same transaction, so that a login that cannot answer
+ * them changes nothing; free with store_users_free). STORE_CONFLICT if a live
+ * session has either key.
  */
 enum store_result
-store_login(struct store *st, const char *nick, const char *nick_key,
+store_login(struct store *st, const struct store_nick *nick,
     const char *token_hash, const char *csrf, int64_t now, int64_t *sid,
     int64_t *cursor, struct store_users *users)
 {
@@ -413,7 +464,8 @@ store_login(struct store *st, const char *nick, const char *nick_key,
 	if ((r = begin(st)) != STORE_OK)
 		return r;
 	s = stmt(st, S_NICK_LIVE);
-	sqlite3_bind_text(s, 1, nick_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, nick->skeleton, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, nick->skeleton_caps, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc == SQLITE_ROW)
@@ -423,17 +475,19 @@ store_login(struct store *st, const char *nick, const char *nick_key,
 	if ((*cursor = store_max_id(st)) < 0)
 		return rollback(st, store_failed(st, SQLITE_ERROR, "login"));
 	s = stmt(st, S_SESSION_INSERT);
-	sqlite3_bind_text(s, 1, nick, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, nick_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, nick->nick, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, nick->fold, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, token_hash, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, csrf, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, now);
+	sqlite3_bind_text(s, 6, nick->skeleton, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, nick->skeleton_caps, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return rollback(st, store_failed(st, rc, "login"));
 	*sid = sqlite3_last_insert_rowid(st->db);
-	rc = insert_presence(st, "join", nick, NULL, *sid, now);
+	rc = insert_presence(st, "join", nick->nick, NULL, *sid, now);
 	if (rc != SQLITE_DONE)
 		return rollback(st, store_failed(st, rc, "join"));
 	if ((rc = read_users(st, users)) != SQLITE_DONE)
@@ -722,15 +776,17 @@ image_refusal(struct store *st, struct store_send *m)
 	return STORE_OK;
 }
 
-/* The live session of the folded nick key: its id and nick. */
+/* The live session that m's recipient names: its id and nick. */
 static int64_t
-find_recipient(struct store *st, const char *key, char **nick)
+find_recipient(struct store *st, const struct store_send *m, char **nick)
 {
 	sqlite3_stmt *s;
 	int64_t	      id = 0;
 
 	s = stmt(st, S_RECIPIENT);
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, m->to_skeleton, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, m->to_skeleton_caps, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, m->to, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		id = sqlite3_column_int64(s, 0);
 		*nick = xstrdup((const char *)sqlite3_column_text(s, 1));
@@ -831,8 +887,7 @@ send_one(struct store *st, struct store_send *m)
 		m->result = STORE_LIMITED;
 		return SQLITE_DONE;
 	}
-	if (m->to != NULL &&
-	    (to_sid = find_recipient(st, m->to_key, &to)) == 0) {
+	if (m->to != NULL && (to_sid = find_recipient(st, m, &to)) == 0) {
 		m->result = STORE_NOT_FOUND;
 		return SQLITE_DONE;
 	}

@@ -7,7 +7,7 @@
  * reader would stop WAL checkpoints), and every write is BEGIN IMMEDIATE,
  * so that several chatd processes, and the sqlite3 shell, can share one
  * database file. The SQL is plain enough for PostgreSQL, where the log may
- * move once it must outgrow one machine (DESIGN.md).
+ * move once it must outgrow one machine.
  */
 #ifndef CHATD_STORE_H
 #define CHATD_STORE_H
@@ -49,6 +49,14 @@ struct store_users {
 	size_t		   n;
 };
 
+/* A nick to log in: as shown (NFC), folded, and its look-alike keys. */
+struct store_nick {
+	const char *nick;
+	const char *fold;
+	const char *skeleton;
+	const char *skeleton_caps;
+};
+
 /*
  * One send of a batch: what it writes (a message, a private message, or
  * later an image) and, after store_send_batch, what became of it.
@@ -56,9 +64,10 @@ struct store_users {
 struct store_send {
 	int64_t	    session;
 	const char *from;
-	const char *room;   /* NULL when to is set */
-	const char *to;	    /* recipient nick, or NULL */
-	const char *to_key; /* its folded form */
+	const char *room;	 /* NULL when to is set */
+	const char *to;		 /* recipient nick, or NULL */
+	const char *to_skeleton; /* its look-alike keys (nick.h) */
+	const char *to_skeleton_caps;
 	const char *text;
 	size_t	    text_len;
 	const char *client_id; /* NULL if none */
@@ -92,7 +101,7 @@ int64_t	      store_data_version(struct store *);
 uint64_t      store_sessions_ended(const struct store *);
 int64_t	      store_max_id(struct store *);
 
-enum store_result store_login(struct store *, const char *, const char *,
+enum store_result store_login(struct store *, const struct store_nick *,
     const char *, const char *, int64_t, int64_t *, int64_t *,
     struct store_users *);
 enum store_result store_session_find(

@@ -2,17 +2,20 @@
  * validate: nick, room, text and client id rules (see validate.h).
  *
  * Nicks are what other people see as a name, so they get the strictest
- * rules: besides control characters, invisible formatting characters
- * (zero-width spaces, bidirectional overrides) are refused, because they
- * let one person pose as another. Two nicks are the same nick when their
- * case-folded forms are equal (validate_fold_nick), for every script the C
- * library's Unicode tables know, not only ASCII.
+ * rules, all so that nobody can pose as somebody else: control characters
+ * and invisible formatting characters (zero-width spaces, bidirectional
+ * overrides) are refused; the nick is judged in NFC (nick_nfc), the form
+ * it is shown in, so "José" typed with a combining accent is "José"; it
+ * may not mix scripts beyond UTS #39's "highly restrictive" level
+ * (nick_mixed_scripts: no "sуstem" with a Cyrillic у, while "Мария",
+ * "李雷" and "محمد" are nicks); and no nick whose look-alike keys are
+ * those of "system" (nick_keys, nick_is_system: "SYSTEM", "ѕуѕтем",
+ * "ｓｙｓｔｅｍ"). Which nicks are one nick is nick.c's, by the same keys.
  */
-#include <locale.h>
 #include <stdint.h>
 #include <string.h>
-#include <wctype.h>
 
+#include "nick.h"
 #include "utf8.h"
 #include "validate.h"
 
@@ -81,30 +84,58 @@ nick_rejects(uint32_t cp)
 	    cp == 0x2029;
 }
 
+/* The checks of a nick that ICU makes, on its NFC form nfc. */
+static const char *
+nick_icu_rules(const struct buf *nfc)
+{
+	struct nick_keys keys;
+	const char	*why;
+	int		 r;
+
+	if ((why = nick_mixed_scripts(nfc->data, nfc->len)) != NULL)
+		return why;
+	nick_keys_init(&keys);
+	r = nick_keys(nfc->data, nfc->len, &keys);
+	if (r == 0 && nick_is_system(&keys))
+		why = "The nick \"system\" is reserved, and so is every nick "
+		      "that looks like it.";
+	else if (r == -1)
+		why = "The nick cannot be checked.";
+	nick_keys_free(&keys);
+	return why;
+}
+
 const char *
 validate_nick(const char *s, size_t len)
 {
-	struct buf folded;
-	uint32_t   first = 0, last = 0;
-	long	   n;
-	int	   reserved;
+	struct buf  nfc;
+	const char *why = NULL;
+	uint32_t    first = 0, last = 0;
+	long	    n;
 
-	n = count_chars(s, len, nick_rejects, &first, &last);
+	n = count_chars(s, len, nick_rejects, NULL, NULL);
 	if (n == -1)
 		return "The nick is not valid UTF-8.";
 	if (n == -2)
 		return "The nick has a control or invisible character.";
-	if (n < 1 || n > NICK_MAX_CHARS)
+	/* (Room for combining marks that NFC will compose.) */
+	if (n < 1 || n > 4 * NICK_MAX_CHARS)
 		return "A nick is 1 to 24 characters.";
-	if (is_space(first) || is_space(last))
-		return "A nick cannot start or end with a space.";
-	buf_init(&folded);
-	validate_fold_nick(s, len, &folded);
-	reserved = folded.len == 6 && memcmp(folded.data, "system", 6) == 0;
-	buf_free(&folded);
-	if (reserved)
-		return "The nick \"system\" is reserved.";
-	return NULL;
+	buf_init(&nfc);
+	if (nick_nfc(s, len, &nfc) == -1) {
+		why = "The nick cannot be checked.";
+		goto out;
+	}
+	n = count_chars(nfc.data, nfc.len, nick_rejects, &first, &last);
+	if (n < 1 || n > NICK_MAX_CHARS)
+		why = "A nick is 1 to 24 characters.";
+	else if (is_space(first) || is_space(last))
+		why = "A nick cannot start or end with a space.";
+	else
+		why = nick_icu_rules(&nfc);
+out:
+	buf_free(&nfc);
+	return why;
 }
 
 const char *
@@ -128,7 +159,7 @@ validate_text(const char *s, size_t len)
 	long n;
 
 	/*
-	 * API.md asks only for valid UTF-8 here (unlike nicks): control
+	 * docs/api.md asks only for valid UTF-8 here (unlike nicks): control
 	 * characters are the reader's to render; json.c escapes them all.
 	 */
 	n = count_chars(s, len, NULL, NULL, NULL);
@@ -148,7 +179,7 @@ validate_client_id(const char *s, size_t len)
 
 	n = count_chars(s, len, is_control, NULL, NULL);
 	if (n < 0)
-		return "client_id is not valid UTF-8 text.";
+		return "client_id must be UTF-8 text without control characters.";
 	if (n > CLIENT_ID_MAX_CHARS)
 		return "client_id is longer than 64 characters.";
 	return NULL;
@@ -182,83 +213,4 @@ validate_image(const unsigned char *p, size_t len, const char **type)
 		    "The file is empty." :
 		    "Only PNG, JPEG, GIF and WebP images are accepted.";
 	return NULL;
-}
-
-/* The C.UTF-8 locale, whose tables know the case of every script. */
-static locale_t
-fold_locale(void)
-{
-	static locale_t loc;
-	static int	tried;
-
-	if (!tried) {
-		tried = 1;
-		loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-	}
-	return loc;
-}
-
-/*
- * The ASCII letter or digit that cp is a look-alike of, where Unicode's
- * compatibility mapping (NFKC) says so for a whole block: fullwidth forms
- * (U+FF01-FF5E), mathematical alphanumerics (bold, italic, script...,
- * U+1D400-1D6A3 and the digits U+1D7CE-1D7FF) and circled letters
- * (U+24B6-24E9). Else cp itself. Not all of NFKC (the C library has no
- * tables for it), but the blocks that spell any ASCII nick, "system"
- * included, in another guise.
- */
-static uint32_t
-ascii_lookalike(uint32_t cp)
-{
-	uint32_t r;
-
-	if (cp >= 0xff01 && cp <= 0xff5e)
-		return cp - 0xfee0;
-	if (cp >= 0x1d400 && cp <= 0x1d6a3) {
-		r = (cp - 0x1d400) % 52;
-		return r < 26 ? 'A' + r : 'a' + (r - 26);
-	}
-	if (cp >= 0x1d7ce && cp <= 0x1d7ff)
-		return '0' + (cp - 0x1d7ce) % 10;
-	if (cp >= 0x24b6 && cp <= 0x24cf)
-		return 'A' + (cp - 0x24b6);
-	if (cp >= 0x24d0 && cp <= 0x24e9)
-		return 'a' + (cp - 0x24d0);
-	return cp;
-}
-
-/*
- * Append the case-folded form of the nick s to out: the key under which
- * nicks are unique, so that two nicks that read alike are one nick (case,
- * and the look-alikes of ascii_lookalike). Invalid bytes are copied as
- * they are (validate first).
- */
-void
-validate_fold_nick(const char *s, size_t len, struct buf *out)
-{
-	locale_t loc = fold_locale();
-	uint32_t cp;
-	size_t	 i = 0, n;
-	char	 enc[4];
-	int	 k;
-
-	while (i < len) {
-		k = utf8_decode(s + i, len - i, &cp);
-		if (k < 0) {
-			buf_addc(out, s[i++]);
-			continue;
-		}
-		cp = ascii_lookalike(cp);
-		if (cp < 0x80)
-			cp = (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
-		else if (loc != (locale_t)0)
-			cp = (uint32_t)towlower_l(
-			    towupper_l((wint_t)cp, loc), loc);
-		/* Never let folding produce something that is not a scalar. */
-		if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			cp = 0xfffd;
-		utf8_encode(cp, enc, &n);
-		buf_add(out, enc, n);
-		i += (size_t)k;
-	}
 }

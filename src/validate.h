@@ -11,8 +11,6 @@
 
 #include <stddef.h>
 
-#include "buf.h"
-
 #define NICK_MAX_CHARS 24
 #define ROOM_MAX_BYTES 32
 #define TEXT_MAX_CHARS 2000
@@ -23,6 +21,5 @@ const char *validate_room(const char *, size_t);
 const char *validate_text(const char *, size_t);
 const char *validate_client_id(const char *, size_t);
 const char *validate_image(const unsigned char *, size_t, const char **);
-void	    validate_fold_nick(const char *, size_t, struct buf *);
 
 #endif

@@ -10,30 +10,49 @@
 #include "xmalloc.h"
 
 struct waiter_poll {
-	struct conn	   *conn;
-	int64_t		    cursor; /* everything up to it seen */
-	int64_t		    session;
-	int64_t		    deadline; /* loop_now() ms */
-	waiter_answer_fn    answer;
-	struct waiter_poll *prev, *next; /* in lists[timeout] */
-	unsigned char	    timeout;
-	char		    room[WAITER_ROOM_MAX + 1];
+	struct conn	     *conn;
+	int64_t		      cursor; /* everything up to it seen */
+	int64_t		      session;
+	int64_t		      deadline; /* loop_now() ms */
+	waiter_answer_fn      answer;
+	struct waiter_poll   *prev, *next;   /* in lists[timeout] */
+	struct waiter_poll   *sprev, *snext; /* in its session's, park order */
+	struct session_polls *owner;
+	unsigned char	      timeout;
+	char		      room[WAITER_ROOM_MAX + 1];
 };
 
 struct poll_list {
 	struct waiter_poll *head, *tail;
 };
 
-static struct poll_list	 lists[WAITER_MAX_TIMEOUT + 1];
-static struct loop_timer timer;
-static int		 parked;
+/* One session's parked polls, oldest first; in a bucket of by_session. */
+struct session_polls {
+	int64_t		      session;
+	int		      n;
+	struct waiter_poll   *head, *tail;
+	struct session_polls *next;
+};
+
+#define SESSION_BUCKETS 4096 /* a power of two */
+
+static struct poll_list	     lists[WAITER_MAX_TIMEOUT + 1];
+static struct session_polls *by_session[SESSION_BUCKETS];
+static struct loop_timer     timer;
+static int		     parked;
+static int		     session_cap = 1;
 
 static void waiter_expire(struct loop_timer *);
 
+/*
+ * Set up the waiter: a session holds at most per_session parked polls;
+ * one more answers its oldest at once.
+ */
 void
-waiter_init(void)
+waiter_init(int per_session)
 {
 	loop_timer_init(&timer, waiter_expire);
+	session_cap = per_session > 0 ? per_session : 1;
 }
 
 int
@@ -74,6 +93,53 @@ rearm(void)
 		loop_timer_at(&timer, next);
 }
 
+/* The bucket of by_session where session's entry is, or would be. */
+static struct session_polls **
+session_bucket(int64_t session)
+{
+	uint64_t h = (uint64_t)session * 0x9e3779b97f4a7c15ULL;
+
+	return &by_session[(h >> 32) & (SESSION_BUCKETS - 1)];
+}
+
+/* The entry of session, made if it has none. */
+static struct session_polls *
+session_get(int64_t session)
+{
+	struct session_polls **b = session_bucket(session), *sp;
+
+	for (sp = *b; sp != NULL; sp = sp->next)
+		if (sp->session == session)
+			return sp;
+	sp = xcalloc(1, sizeof *sp);
+	sp->session = session;
+	sp->next = *b;
+	*b = sp;
+	return sp;
+}
+
+/* Take p out of its session's list; free the entry if it was the last. */
+static void
+session_unlink(struct waiter_poll *p)
+{
+	struct session_polls *sp = p->owner, **b;
+
+	if (p->sprev != NULL)
+		p->sprev->snext = p->snext;
+	else
+		sp->head = p->snext;
+	if (p->snext != NULL)
+		p->snext->sprev = p->sprev;
+	else
+		sp->tail = p->sprev;
+	if (--sp->n > 0)
+		return;
+	for (b = session_bucket(sp->session); *b != sp; b = &(*b)->next)
+		;
+	*b = sp->next;
+	free(sp);
+}
+
 static void
 unlink_poll(struct waiter_poll *p)
 {
@@ -87,7 +153,9 @@ unlink_poll(struct waiter_poll *p)
 		p->next->prev = p->prev;
 	else
 		l->tail = p->prev;
+	session_unlink(p);
 	parked--;
+	log_debug("parked %d", parked);
 }
 
 /* The client went away: forget the poll (conn closes it). */
@@ -113,14 +181,17 @@ finish(struct waiter_poll *p, const struct event *const *v, size_t n,
 
 /*
  * Park the poll on c: it has seen everything up to cursor, and waits at
- * most timeout seconds for an event that session may see in room.
+ * most timeout seconds for an event that session may see in room. If the
+ * session now holds more than its share, its oldest poll is answered at
+ * once with no events and its cursor, as if its time were up.
  */
 void
 waiter_park(struct conn *c, int64_t cursor, int64_t session, const char *room,
     int timeout, waiter_answer_fn answer)
 {
-	struct waiter_poll *p;
-	struct poll_list   *l;
+	struct waiter_poll   *p;
+	struct poll_list     *l;
+	struct session_polls *sp;
 
 	if (timeout < 0)
 		timeout = 0;
@@ -141,9 +212,23 @@ waiter_park(struct conn *c, int64_t cursor, int64_t session, const char *room,
 	else
 		l->head = p;
 	l->tail = p;
+	sp = session_get(session);
+	p->owner = sp;
+	p->sprev = sp->tail;
+	if (sp->tail != NULL)
+		sp->tail->snext = p;
+	else
+		sp->head = p;
+	sp->tail = p;
+	sp->n++;
 	parked++;
+	log_debug("parked %d", parked);
 	conn_park(c, poll_gone, p);
-	if (l->head == p)
+	/* Past the session's share: its oldest poll goes back at once. */
+	if (sp->n > session_cap) {
+		finish(sp->head, NULL, 0, sp->head->cursor);
+		rearm();
+	} else if (l->head == p)
 		rearm();
 }
 

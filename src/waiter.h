@@ -11,6 +11,13 @@
  * Timeouts are whole seconds from 0 to 60, so each value has a FIFO list:
  * polls parked later expire later, so each list is sorted by deadline for
  * free and the next deadline is the smallest of 61 heads.
+ *
+ * A session may hold a few parked polls (--session-polls: the tabs of one
+ * person); its next one answers its oldest at once, with no events and
+ * its cursor, so that one session cannot hold any number of sockets. Its
+ * polls are a second list, in park order, found by a small hash of
+ * session ids. The count of parked polls is a debug log line at every
+ * change ("parked N"), which the tests wait for.
  */
 #ifndef CHATD_WAITER_H
 #define CHATD_WAITER_H
@@ -22,7 +29,7 @@
 
 #define WAITER_MAX_TIMEOUT 60
 #define WAITER_ROOM_MAX 32
-#define WAITER_MAX_EVENTS 500 /* in one answer (API.md) */
+#define WAITER_MAX_EVENTS 500 /* in one answer (docs/api.md) */
 
 struct waiter_poll;
 
@@ -33,7 +40,7 @@ struct waiter_poll;
 typedef void (*waiter_answer_fn)(
     struct conn *, const struct event *const *, size_t, int64_t);
 
-void waiter_init(void);
+void waiter_init(int);
 void waiter_park(
     struct conn *, int64_t, int64_t, const char *, int, waiter_answer_fn);
 void waiter_news(const struct event_list *, int64_t);

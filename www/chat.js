@@ -32,7 +32,7 @@
 	var POLL_WAIT = 25;	/* seconds the server may hold a poll */
 	var POLL_SLACK = 5;	/* seconds more before the page gives up */
 	var RETRY_CAP = 10000;	/* ms: the longest wait between two polls */
-	var MAX_TEXT = 2000;	/* characters in a line (API.md) */
+	var MAX_TEXT = 2000;	/* characters in a line (docs/api.md) */
 	var NARROW = 640;	/* px: below this, the phone layout */
 	var STORE_KEY = 'chatd';
 	var ROOMS_KEY = 'chatd.rooms';

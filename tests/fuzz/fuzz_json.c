@@ -4,7 +4,7 @@
  *
  * Properties, for any bytes: the output is one JSON string literal and
  * valid UTF-8; it holds no raw control character, no '<', '>' or '&' and
- * no U+2028/U+2029 (API.md: safe to evaluate as JavaScript); and decoding
+ * no U+2028/U+2029 (docs/api.md: safe to evaluate as JavaScript); and decoding
  * it gives back the input when the input is valid UTF-8, or the input
  * with U+FFFD for bad bytes otherwise (then it is no longer than that).
  */

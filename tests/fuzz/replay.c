@@ -2,15 +2,20 @@
  * replay: run a fuzz target over its saved corpus, without libFuzzer, as a
  * TAP test for make check. Every file of tests/fuzz/corpus/NAME (NAME is
  * compiled in as FUZZ_NAME; the directory is found through $TOP_SRCDIR,
- * or given as directory arguments) is one test: it passes if the target
- * returns, and fails the whole run if a property aborts. The corpus holds
- * the seeds and every input that once found a bug, so each stays fixed.
+ * or given as directory arguments) is one test, run in a child process:
+ * it passes if the target returns having checked every property, and is
+ * "not ok", named by its file, if a property failed (FUZZ_CHECK says which
+ * on standard error and aborts) or the target crashed; the run goes on
+ * with the next file and fails at the end. The corpus holds the seeds and
+ * every input that once found a bug, so each stays fixed.
  * libFuzzer's flags are refused: this is not libFuzzer (make fuzz).
  */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "fuzz.h"
 
@@ -43,6 +48,33 @@ read_file(const char *path, size_t *len)
 	return data;
 }
 
+/*
+ * Run the target on one input in a child; 0 if it returned, else the
+ * signal that ended it (or 256 + its exit status).
+ */
+static int
+run_one(const unsigned char *data, size_t len)
+{
+	pid_t pid;
+	int   status;
+
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1) {
+		perror("fork");
+		abort();
+	}
+	if (pid == 0) {
+		LLVMFuzzerTestOneInput(data, len);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		;
+	if (WIFSIGNALED(status))
+		return WTERMSIG(status);
+	return WEXITSTATUS(status) == 0 ? 0 : 256 + WEXITSTATUS(status);
+}
+
 static int
 compare_names(const void *a, const void *b)
 {
@@ -58,6 +90,7 @@ replay_dir(const char *dir)
 	char	     **names = NULL, path[4096];
 	size_t	       n = 0, i, len;
 	unsigned char *data;
+	int	       why;
 
 	if ((d = opendir(dir)) == NULL)
 		return -1;
@@ -80,9 +113,16 @@ replay_dir(const char *dir)
 			free(names[i]);
 			continue;
 		}
-		fflush(stdout);
-		LLVMFuzzerTestOneInput(data, len);
-		printf("ok %d - %s %s\n", ++tests, FUZZ_NAME, names[i]);
+		if ((why = run_one(data, len)) == 0)
+			printf("ok %d - %s %s\n", ++tests, FUZZ_NAME, names[i]);
+		else {
+			printf("not ok %d - %s %s: %s %d (a property failed: "
+			       "see the line above it on standard error)\n",
+			    ++tests, FUZZ_NAME, names[i],
+			    why < 256 ? "killed by signal" : "exit status",
+			    why < 256 ? why : why - 256);
+			failed = 1;
+		}
 		free(data);
 		free(names[i]);
 	}

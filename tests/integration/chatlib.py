@@ -333,6 +333,30 @@ class Stack:
                 w("---- tail of %s ----\n%s\n" % (name, _tail(p)))
         sys.stderr.flush()
 
+    # -- parked polls, from chatd's debug log ("parked N" at every change)
+
+    _PARKED = re.compile(rb"chatd\[(\d+)\] debug: \w+: parked (\d+)$")
+
+    def parked(self):
+        """How many polls the live chatd processes hold parked, from their
+        last "parked N" debug lines (chatd must run with --log-level
+        debug); None before any such line."""
+        if not hasattr(self, "_parked_off"):
+            self._parked_off, self._parked_by_pid = 0, {}
+        with open(self.path("chatd.log"), "rb") as f:
+            f.seek(self._parked_off)
+            data = f.read()
+        end = data.rfind(b"\n") + 1
+        self._parked_off += end
+        for line in data[:end].splitlines():
+            m = self._PARKED.search(line)
+            if m:
+                self._parked_by_pid[int(m.group(1))] = int(m.group(2))
+        if not self._parked_by_pid:
+            return None
+        return sum(n for pid, n in self._parked_by_pid.items()
+                   if _pid_alive(pid))
+
     # -- the database (read-only peeking, and the outside writer test)
 
     def db(self, readonly=True):
@@ -353,6 +377,17 @@ class Stack:
         except sqlite3.Error as e:
             raise StackError("cannot count rows of table `events` in %s: %s"
                              % (self.path("chat.db"), e))
+
+
+def wait_parked(stack, n, timeout=30):
+    """Wait until chatd holds exactly n parked polls (its debug log says
+    so: run it with --log-level debug); StackError if it does not."""
+    if wait_until(lambda: stack.parked() == n, timeout):
+        return
+    raise StackError("chatd holds %r parked polls, not %d, after %ss%s"
+                     % (stack.parked(), n, timeout,
+                        "" if stack.parked() is not None else
+                        " (no \"parked N\" line: is --log-level debug on?)"))
 
 
 # ---------------------------------------------------------------- HTTP
@@ -411,14 +446,14 @@ class Resp:
 
 
 # Every JSON answer chatd gives is checked against the transport rules of
-# API.md; violations are collected here and reported once per file.
+# docs/api.md; violations are collected here and reported once per file.
 _header_violations = []
 _checked = [0]
 _hv_lock = threading.Lock()
 
 
 def transport_problems(r):
-    """What is wrong with answer r under API.md's transport rules ([] = ok)."""
+    """What is wrong with answer r under docs/api.md's transport rules ([] = ok)."""
     p = []
     if r.from_nginx():
         return p

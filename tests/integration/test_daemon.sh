@@ -50,7 +50,7 @@ sqlite3 "$dir/chat.db" "SELECT time FROM event_log WHERE id = 1" |
     grep -qE '^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9:.]+$'
 ok $? "event_log shows readable times"
 sqlite3 "$dir/chat.db" "INSERT INTO events (type, sender) VALUES ('bogus', 'x')" 2>/dev/null
-[ $? -ne 0 ]; ok $? "the log refuses an event type API.md does not know"
+[ $? -ne 0 ]; ok $? "the log refuses an event type docs/api.md does not know"
 sqlite3 -readonly "$dir/chat.db" < "$top/sql/queries.sql" >/dev/null
 ok $? "sql/queries.sql runs on a live database"
 

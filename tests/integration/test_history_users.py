@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # GET /api/history (limit, before, order, rooms, private visibility) and
-# GET /api/users (API.md, "Endpoints").
+# GET /api/users (docs/api.md, "Endpoints").
 
 import os
 import sys

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # Images: POST /api/image (multipart/form-data, judged by the bytes, the
 # size limit, ?frame=1 for a legacy browser's iframe) and GET /api/image/ID
-# (the bytes, their headers, who may see them) (API.md, "Endpoints").
+# (the bytes, their headers, who may see them) (docs/api.md, "Endpoints").
 
 import os
 import re

@@ -2,7 +2,7 @@
 # GET /api/poll: waiting and waking, timeouts, bad parameters, who sees what,
 # following cursors under concurrent sends, the 500-event page, several
 # daemon processes, rows written from outside, clients that go away and
-# SIGTERM (API.md, "Events" and "Endpoints").
+# SIGTERM (docs/api.md, "Events" and "Endpoints").
 
 import json
 import os
@@ -15,12 +15,15 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from chatlib import (OMIT, _pid_alive, Client, Stack, Tap, alive_check, events_of, ids_of, is_int,
-                     login_client, main_guard, raw_bytes, unique_nick, wait_until)
+                     login_client, main_guard, raw_bytes, unique_nick, wait_parked,
+                     wait_until)
 
 main_guard()
 tap = Tap()
 
-PARK = 0.5      # long enough for a poll to be surely parked
+# Every stack here logs at debug level, so that wait_parked can see how
+# many polls chatd holds: tests wait for that instead of sleeping.
+DEBUG = ["--log-level", "debug"]
 
 
 def strictly_increasing(xs):
@@ -32,7 +35,7 @@ def t_wakeup(st):
     b = login_client(st)
     a.catch_up()
     d = a.poll_deferred(timeout=20, advance=True)
-    time.sleep(PARK)
+    wait_parked(st, 1)
     tap.ok(not d.done(), "a poll with nothing to show waits", repr(d.resp))
     mid = b.must_send("wake up")
     r = d.join(30)
@@ -143,7 +146,7 @@ def t_rooms(st):
     r1.catch_up(room="r1")
     dl = lob.poll_deferred(timeout=3)
     dr = r1.poll_deferred(room="r1", timeout=20)
-    time.sleep(PARK)
+    wait_parked(st, 2)
     mid = a.must_send("in r1", room="r1")
     rr = dr.join(30)
     tap.ok(mid in ids_of(rr.events), "a poller of r1 sees a message sent to r1", rr.show())
@@ -160,14 +163,14 @@ def t_rooms(st):
     # join and leave are seen in every room
     r1.catch_up(room="r1")
     d = r1.poll_deferred(room="r1", timeout=20, advance=True)
-    time.sleep(PARK)
+    wait_parked(st, 1)
     n = login_client(st)
     r = d.join(30)
     tap.ok(events_of(r, type="join", sender=n.nick), "a poller of r1 sees a join", r.show())
     tap.ok(d.elapsed < 10, "and is woken by it (%.2f s)" % d.elapsed)
     r1.catch_up(room="r1")
     d = r1.poll_deferred(room="r1", timeout=20, advance=True)
-    time.sleep(PARK)
+    wait_parked(st, 1)
     n.logout()
     r = d.join(30)
     tap.ok(events_of(r, type="leave", sender=n.nick), "a poller of r1 sees a leave", r.show())
@@ -288,7 +291,7 @@ def t_outside_bulk(st):
     reader = login_client(st)
     reader.catch_up()
     d = reader.poll_deferred(timeout=20)
-    time.sleep(PARK)
+    wait_parked(st, 1)
     db = st.db(readonly=False)
     try:
         with db:
@@ -319,11 +322,14 @@ def fd_count(st):
 
 
 def t_many_parked(st):
-    """200 polls parked at once are all answered by one message."""
-    a = login_client(st)
-    a.catch_up()
-    ds = [a.poll_deferred(timeout=30) for _ in range(200)]
-    time.sleep(2)
+    """200 polls parked at once (4 of each of 50 sessions: --session-polls)
+    are all answered by one message."""
+    cs = [login_client(st) for _ in range(50)]
+    for c in cs:
+        c.catch_up()
+    a = cs[0]
+    ds = [c.poll_deferred(timeout=30) for c in cs for _ in range(4)]
+    wait_parked(st, 200)
     early = [d for d in ds if d.done()]
     tap.eq(len(early), 0, "200 polls park", "\n".join(repr(d.resp) for d in early[:5]))
     mid = a.must_send("to the 200")
@@ -337,25 +343,31 @@ def t_many_parked(st):
     tap.eq(good, 200, "all 200 parked polls get the message",
            "\n".join(r.show() if r else "no answer" for r in rs if r is None or mid not in ids_of(r.events))[:2000])
     tap.ok(max(d.elapsed for d in ds) < 20, "well before their timeout (max %.2f s)" % max(d.elapsed for d in ds))
-    a.logout()
+    for c in cs:
+        c.logout()
 
 
 def t_disconnect(st):
-    a = login_client(st)
-    a.catch_up()
+    # 20 polls to go away, 4 of each of 5 sessions (as many as
+    # --session-polls lets one session park), and one to stay
+    others = [login_client(st) for _ in range(5)]
+    a = others[0]
     keep = login_client(st)
-    keep.catch_up()
+    for c in others + [keep]:
+        c.catch_up()
     kd = keep.poll_deferred(timeout=20)
-    time.sleep(PARK)
+    wait_parked(st, 1)
     base_fds = fd_count(st)
-    req = ("GET /api/poll?since=%d&timeout=20 HTTP/1.1\r\nHost: %s:%d\r\n"
-           "Cookie: chat_session=%s\r\n\r\n" % (a.cursor, st.host, st.port, a.session)).encode()
     socks = []
-    for _ in range(20):
-        s = socket.create_connection((st.host, st.port), timeout=10)
-        s.sendall(req)
-        socks.append(s)
-    time.sleep(PARK)
+    for c in others:
+        req = ("GET /api/poll?since=%d&timeout=20 HTTP/1.1\r\nHost: %s:%d\r\n"
+               "Cookie: chat_session=%s\r\n\r\n"
+               % (c.cursor, st.host, st.port, c.session)).encode()
+        for _ in range(4):
+            s = socket.create_connection((st.host, st.port), timeout=10)
+            s.sendall(req)
+            socks.append(s)
+    wait_parked(st, 21)
     for s in socks:
         s.close()
     # and some that go away half-way through their request
@@ -363,7 +375,7 @@ def t_disconnect(st):
         s = socket.create_connection((st.host, st.port), timeout=10)
         s.sendall(part)
         s.close()
-    time.sleep(PARK)
+    wait_parked(st, 1)
     tap.ok(st.chatd_alive(), "chatd survives 22 clients that went away mid-poll")
     if base_fds is not None:
         fds = wait_until(lambda: (lambda n: n if n <= base_fds + 3 else None)(fd_count(st)), 5)
@@ -376,8 +388,8 @@ def t_disconnect(st):
     tap.ok(mid in ids_of(kr.events), "a poll parked alongside them is still answered", kr.show())
     r = a.poll(timeout=0)
     tap.ok(mid in ids_of(r.events), "the client that went away polls again and sees the message", r.show())
-    a.logout()
-    keep.logout()
+    for c in others[1:] + [a, keep]:
+        c.logout()
 
 
 def t_invisible_flood(st):
@@ -531,7 +543,7 @@ def t_visibility_at_scale(st):
     """20,000 rows written from outside, of every kind (messages of two rooms,
     private events to, from and between others, joins and leaves), in random
     order: following cursors in room y, and paging its history back, show the
-    reader exactly the rows API.md's rule lets it see, each once, in order.
+    reader exactly the rows docs/api.md's rule lets it see, each once, in order.
     (Each kind is read through its own index since sql/004: this checks that
     the merge of the four is the rule.)"""
     reader = login_client(st)
@@ -589,7 +601,7 @@ def t_visibility_at_scale(st):
 def t_follow_restart():
     """A client following cursors sees every message exactly once across a
     kill -9 and restart of the daemon (and keeps its session)."""
-    with Stack(["--rate-limit", "1000/10"], tap=tap, name="restart stack") as st:
+    with Stack(["--rate-limit", "1000/10"] + DEBUG, tap=tap, name="restart stack") as st:
         f = login_client(st)
         s = login_client(st)
         f.catch_up()
@@ -599,7 +611,9 @@ def t_follow_restart():
         seen += [e["id"] for e in r.events if e.get("from") == s.nick]
         sent += [s.must_send("unread %d" % i) for i in range(20)]
         d = f.poll_deferred(timeout=20)
-        time.sleep(PARK)
+        # it has the unread messages to take: answered (and the answer
+        # lost to the client below) or, on a slow machine, still in chatd
+        wait_until(lambda: d.done() or st.parked() == 1, 30)
         st.kill9_chatd()
         try:
             lost = d.join(30)
@@ -650,7 +664,7 @@ def connection_sockets(pid):
 
 def t_kept_connection():
     """nginx keeps its connection to chatd (fastcgi_keep_conn) and reuses it."""
-    with Stack(tap=tap, name="kept-connection stack") as st:
+    with Stack(DEBUG, tap=tap, name="kept-connection stack") as st:
         a = login_client(st)
         a.catch_up()
         if connection_sockets(st.chatd_pid()) is None:
@@ -666,7 +680,7 @@ def t_kept_connection():
         tap.eq(connection_sockets(st.chatd_pid()), kept,
                "they all came over the kept connection: no new one was opened")
         d = a.poll_deferred(timeout=20, advance=True)
-        time.sleep(PARK)
+        wait_parked(st, 1)
         mid = a.must_send("over kept connections")
         r = d.join(30)
         tap.ok(mid in ids_of(r.events), "a poll parked on a kept connection is woken", r.show())
@@ -674,14 +688,15 @@ def t_kept_connection():
 
 
 def t_workers():
-    with Stack(["--rate-limit", "1000/10"], workers=3, tap=tap, name="3-worker stack") as st:
+    with Stack(["--rate-limit", "1000/10"] + DEBUG, workers=3, tap=tap,
+               name="3-worker stack") as st:
         sender = login_client(st)
         pollers = [login_client(st) for _ in range(9)]
         for p in pollers:
             p.catch_up()
         for rnd in range(3):
             ds = [p.poll_deferred(timeout=20, advance=True) for p in pollers]
-            time.sleep(PARK * 2)
+            wait_parked(st, 9)
             tap.ok(not any(d.done() for d in ds), "round %d: 9 polls park on 3 workers" % rnd,
                    repr([d.resp for d in ds if d.done()]))
             mid = sender.must_send("round %d" % rnd)
@@ -694,7 +709,7 @@ def t_workers():
                    % (rnd, max(d.elapsed for d in ds)))
         # a row written from outside by sqlite3 wakes them too
         ds = [p.poll_deferred(timeout=20, advance=True) for p in pollers]
-        time.sleep(PARK * 2)
+        wait_parked(st, 9)
         try:
             db = st.db(readonly=False)
             try:
@@ -727,7 +742,7 @@ def t_workers():
 
 def t_sigterm(workers=None):
     name = "sigterm stack, %s worker(s)" % (workers or 1)
-    with Stack(["--poll-timeout", "2"], workers=workers, tap=tap, name=name) as st:
+    with Stack(["--poll-timeout", "2"] + DEBUG, workers=workers, tap=tap, name=name) as st:
         a = login_client(st)
         a.catch_up()
         t0 = time.monotonic()
@@ -735,8 +750,13 @@ def t_sigterm(workers=None):
         dt = time.monotonic() - t0
         tap.ok(r.status == 200 and r.events == [], "a poll without timeout uses --poll-timeout (%s)" % name, r.show())
         tap.ok(1 <= dt < 10, "it waited about the configured 2 s (%.2f s, %s)" % (dt, name))
-        ds = [a.poll_deferred(timeout=30) for _ in range(3 * (workers or 1))]
-        time.sleep(PARK * 2)
+        # one session each: --session-polls is per process, and a session's
+        # polls may all land on one worker
+        cs = [login_client(st) for _ in range(3 * (workers or 1))]
+        for c in cs:
+            c.catch_up()
+        ds = [c.poll_deferred(timeout=30) for c in cs]
+        wait_parked(st, len(ds))
         tap.ok(not any(d.done() for d in ds), "polls parked before SIGTERM (%s)" % name)
         pids = st.chatd_pids()
         st.signal_chatd(signal.SIGTERM)
@@ -758,7 +778,7 @@ def t_sigterm(workers=None):
                "chatd and all its processes (%d) exit after SIGTERM (%s)" % (len(pids), name))
 
 
-with Stack(["--rate-limit", "1000/10"], tap=tap) as st:
+with Stack(["--rate-limit", "1000/10"] + DEBUG, tap=tap) as st:
     for t in (t_wakeup, t_empty_and_timeouts, t_bad_params, t_since_zero, t_private_visibility,
               t_rooms, t_follow_concurrent, t_page_500, t_retry_same_cursor, t_big_answer,
               t_many_parked, t_invisible_flood, t_disconnect, t_outside_bulk,

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-# Presence beyond login and logout (the project's additions to API.md):
+# Presence beyond login and logout (the project's additions to the API,
+# docs/api.md):
 # GET /api/session gives a page that holds the cookie its session's nick,
 # CSRF token and a cursor, writing nothing; POST /api/away ends the session
 # after a short grace with a "timeout" leave, exactly once, unless a

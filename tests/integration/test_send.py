@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # POST /api/send: the answer, rooms, text, private messages, client_id
 # retries, the rate limit, the body limit, JSON escaping and durability
-# (API.md, "Endpoints").
+# (docs/api.md, "Endpoints").
 
 import os
 import sys
@@ -93,7 +93,7 @@ def t_text(st):
                         ("\U0001F600" * 2000, "2000 four-byte characters (8000 bytes)"),
                         ("line one\nline two\ttabbed", "a newline and a tab"),
                         ("".join(chr(c) for c in range(1, 32)) + "\x7f\u0085\u009f",
-                         "C0 and C1 control characters (API.md: any valid UTF-8)"),
+                         "C0 and C1 control characters (docs/api.md: any valid UTF-8)"),
                         ("\ufeff\uffff\U0010ffff\u200b", "a BOM, U+FFFF, U+10FFFF and U+200B"),
                         ("  padded  ", "leading and trailing spaces")):
         r = a.send(text)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # Sessions: login, the cookie and the header, CSRF, logout, idle timeout and
-# the login cursor (API.md, "Sessions").
+# the login cursor (docs/api.md, "Sessions").
 
 import math
 import os

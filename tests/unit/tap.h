@@ -11,15 +11,17 @@
 
 static int tap_count, tap_failed;
 
+/* The condition is evaluated once, so that it may have side effects. */
 #define ok(cond, ...) \
 	do { \
+		int pass_ = (cond) ? 1 : 0; \
 		tap_count++; \
-		if (!(cond)) \
+		if (!pass_) \
 			tap_failed++; \
-		printf("%sok %d - ", (cond) ? "" : "not ", tap_count); \
+		printf("%sok %d - ", pass_ ? "" : "not ", tap_count); \
 		printf(__VA_ARGS__); \
 		printf("\n"); \
-		if (!(cond)) \
+		if (!pass_) \
 			printf("# failed at %s:%d\n", __FILE__, __LINE__); \
 	} while (0)
 

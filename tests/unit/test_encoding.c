@@ -70,7 +70,7 @@ test_reply(void)
 		reply_error_status(API_RATE_LIMITED) == 429 &&
 		reply_error_status(API_NO_SESSION) == 401 &&
 		reply_error_status(API_BAD_CSRF) == 403,
-	    "the statuses of API.md");
+	    "the statuses of docs/api.md");
 }
 
 static void
@@ -152,6 +152,8 @@ test_conf(void)
 		"--sync", "normal", "-w", "3", NULL };
 	char *bad_argv[] = { "chatd", "--rate-limit", "3", NULL };
 	char *idle_argv[] = { "chatd", "--idle-timeout", "10", NULL };
+	char *polls_argv[] = { "chatd", "--session-polls", "64", NULL };
+	char *polls_bad_argv[] = { "chatd", "--session-polls", "65", NULL };
 
 	conf_defaults(&c);
 	ok(conf_parse(&c, 9, ok_argv) == CONF_OK && c.rate_count == 3 &&
@@ -164,11 +166,29 @@ test_conf(void)
 	conf_defaults(&c);
 	ok(conf_parse(&c, 3, idle_argv) == CONF_EXIT_ERROR,
 	    "an idle timeout shorter than a poll is refused");
+	conf_defaults(&c);
+	ok(c.session_polls == 4 && conf_parse(&c, 3, polls_argv) == CONF_OK &&
+		c.session_polls == 64,
+	    "--session-polls: 4 by default, 64 at most");
+	conf_defaults(&c);
+	ok(conf_parse(&c, 3, polls_bad_argv) == CONF_EXIT_ERROR,
+	    "--session-polls 65 is refused");
+}
+
+/* ok() evaluates its condition once: a side effect happens once. */
+static void
+test_tap(void)
+{
+	int calls = 0;
+
+	ok(calls++ == 0, "a condition with a side effect passes");
+	ok(calls == 1, "ok() evaluated it once (%d times)", calls);
 }
 
 int
 main(void)
 {
+	test_tap();
 	test_records();
 	test_reply();
 	test_events();
