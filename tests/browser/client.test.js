@@ -645,6 +645,8 @@ async function followChecks(browser, url, alice, bob) {
 		await say(bob, '/join lobby');
 		await waitUntil(async () => (await bob.page.textContent('#room-name')) === 'lobby',
 		    'bob is in the lobby');
+		/* A short window, so that the conversation is taller than the view. */
+		await bob.page.setViewportSize({ width: 1280, height: 360 });
 		await bob.page.evaluate(() => { const m = document.getElementById('messages');
 			m.scrollTop = m.scrollHeight; });
 		await alice.page.setInputFiles('#image-file', { name: 'tall.png', mimeType: 'image/png', buffer: TALL });
@@ -653,6 +655,12 @@ async function followChecks(browser, url, alice, bob) {
 			const imgs = document.querySelectorAll('#log .event.image img');
 			const img = imgs[imgs.length - 1];
 			return img && img.complete && img.naturalHeight === 700;
+		}, null, { timeout: WAIT });
+		/* Scrolled down before the image had a height: again once it has. */
+		await bob.page.waitForFunction(() => {
+			const m = document.getElementById('messages');
+			return m.scrollHeight > m.clientHeight &&
+			    m.scrollHeight - m.scrollTop - m.clientHeight < 3;
 		}, null, { timeout: WAIT });
 		for (let i = 1; i <= 3; i++)
 			await say(alice, `past the image ${i}`);
@@ -665,7 +673,6 @@ async function followChecks(browser, url, alice, bob) {
 	});
 
 	await check('scrolled up, new lines show "New messages below", which takes the reader down', async () => {
-		/* A short window, so that the conversation is taller than the view. */
 		await bob.page.setViewportSize({ width: 1280, height: 360 });
 		await bob.page.waitForFunction(() => {
 			const m = document.getElementById('messages');
