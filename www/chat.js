@@ -363,7 +363,7 @@
 			}
 			if (status === 404 && saved) {
 				/* A server without api/session. */
-				i = saved.indexOf('\n');
+				i = String(saved).indexOf('\n');
 				startSession(saved.substring(0, i),
 				    saved.substring(i + 1), null, false);
 				return;

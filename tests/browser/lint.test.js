@@ -78,6 +78,12 @@ function checkScripts() {
 	const config = [
 		esx.configs['flat/restrict-to-es3'],
 		{
+			/*
+			 * Without type information the prototype rules see only
+			 * literals; aggressive, they refuse every x.map(...),
+			 * x.trim(), x.indexOf(...) of an ES5 method name.
+			 */
+			settings: { 'es-x': { aggressive: true } },
 			languageOptions: {
 				ecmaVersion: 3,
 				sourceType: 'script',
