@@ -532,9 +532,16 @@ async function oldBrowserChecks(browser, url, bob) {
 
 /* Is every control of sel inside the window, visible, not cut? */
 async function assertFits(who, sels) {
-	const res = await who.page.evaluate((list) => {
+	const vp = who.page.viewportSize();
+	const res = await who.page.evaluate(([list, width]) => {
 		const out = [];
 		const w = window.innerWidth, h = window.innerHeight;
+		/*
+		 * A phone's browser widens its layout viewport to content that
+		 * overflows (innerWidth grows): both must stay at the screen's.
+		 */
+		if (w !== width)
+			out.push(`innerWidth ${w}, not the screen's ${width}`);
 		if (document.documentElement.scrollWidth > w)
 			out.push(`page scrollWidth ${document.documentElement.scrollWidth} > ${w}`);
 		for (const sel of list) {
@@ -559,7 +566,7 @@ async function assertFits(who, sels) {
 				out.push(`${sel}: covered by ${top.id || top.className || top.tagName}`);
 		}
 		return out;
-	}, sels);
+	}, [sels, vp.width]);
 	assert(res.length === 0, `${who.name}: ${res.join('; ')}`);
 }
 
