@@ -736,6 +736,78 @@ async function followChecks(browser, url, alice, bob) {
 	});
 }
 
+/* Log nick in and out through the API, as another client would. */
+async function comeAndGo(url, nick) {
+	const res = await fetch(`${url}/api/login`, { method: 'POST',
+	    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+	    body: `nick=${encodeURIComponent(nick)}` });
+	assertEqual(res.status, 200, `login of ${nick}`);
+	const body = await res.json();
+	const out = await fetch(`${url}/api/logout`, { method: 'POST',
+	    headers: { 'Content-Type': 'application/x-www-form-urlencoded',
+		'X-Chat-Session': body.session, 'X-CSRF-Token': body.csrf }, body: '' });
+	assertEqual(out.status, 200, `logout of ${nick}`);
+}
+
+async function featureChecks(browser, url, alice, bob) {
+	await check('near 2,000 characters a counter shows; a longer line is refused, never cut', async () => {
+		await alice.page.fill('#text', 'x'.repeat(1990));
+		await alice.page.press('#text', 'End');
+		await alice.page.type('#text', 'y');
+		assertEqual((await alice.page.textContent('#counter')).trim(), '9 left', 'the counter');
+		const long = 'z'.repeat(2001);
+		await alice.page.fill('#text', long);
+		await alice.page.type('#text', 'z');
+		await alice.page.press('#text', 'Enter');
+		await alice.page.waitForFunction(() => /at most 2000/.test(
+		    document.getElementById('send-error').textContent), null, { timeout: WAIT });
+		assertEqual((await alice.page.inputValue('#text')).length, 2002, 'the line stays whole');
+		assertEqual(await alice.page.locator('#outbox .line').count(), 0, 'nothing queued');
+		await alice.page.fill('#text', '');
+	});
+
+	await check('Up and Down walk the lines typed before', async () => {
+		await say(alice, 'history one');
+		await say(alice, 'history two');
+		await waitText(bob, 'message', 'history two', LONG);
+		await alice.page.press('#text', 'ArrowUp');
+		assertEqual(await alice.page.inputValue('#text'), 'history two', 'one up');
+		await alice.page.press('#text', 'ArrowUp');
+		assertEqual(await alice.page.inputValue('#text'), 'history one', 'two up');
+		await alice.page.press('#text', 'ArrowDown');
+		await alice.page.press('#text', 'ArrowDown');
+		assertEqual(await alice.page.inputValue('#text'), '', 'back down');
+	});
+
+	await check('an image sent to one person (with "/msg NICK " typed) is private', async () => {
+		await alice.page.fill('#text', '/msg bob ');
+		await alice.page.type('#text', ' ');
+		await waitUntil(async () => (await alice.page.textContent('#image-label')) === 'Image to bob',
+		    'the form says whom the image goes to');
+		await alice.page.setInputFiles('#image-file', { name: 'p.png', mimeType: 'image/png', buffer: png(3, 3) });
+		await alice.page.click('#image-button');
+		const ev = bob.page.locator('#log .event.image.to-one', { hasText: 'alice \u2192 bob:' });
+		await ev.first().waitFor({ state: 'attached', timeout: LONG });
+		await alice.page.fill('#text', '');
+	});
+
+	await check('a run of joins and leaves folds into one compact line', async () => {
+		await say(alice, 'before the crowd');
+		await waitText(bob, 'message', 'before the crowd', LONG);
+		for (let i = 1; i <= 3; i++)
+			await comeAndGo(url, `visitor${i}`);
+		await waitText(bob, 'leave', 'visitor3 left', LONG);
+		const fold = bob.page.locator('#log .fold').last();
+		await fold.waitFor({ state: 'visible', timeout: WAIT });
+		assert(/3 joined, 3 left/.test(await fold.textContent()), await fold.textContent());
+		assert(await bob.page.locator('#log .event.join', { hasText: 'visitor1 joined' }).isHidden(),
+		    'the run itself is folded away');
+		await fold.click();
+		await bob.page.locator('#log .event.join', { hasText: 'visitor1 joined' })
+		    .waitFor({ state: 'visible', timeout: WAIT });
+	});
+}
+
 async function presenceChecks(browser, url, bob) {
 	let carol, tab2;
 
@@ -886,6 +958,8 @@ async function main() {
 			await oldBrowserChecks(browser, url, bob);
 		if (want('follow'))
 			await followChecks(browser, url, alice, bob);
+		if (want('features'))
+			await featureChecks(browser, url, alice, bob);
 		if (want('xss'))
 			await xssChecks(browser, url, alice, bob);
 		if (want('presence'))
