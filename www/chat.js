@@ -21,6 +21,10 @@
  * (POST api/away), so that the server frees the nick soon after the last
  * tab closes unless another request of the session comes first.
  *
+ * The room list holds the rooms this tab has been in; every 10 s a page of
+ * each other room's history says how many lines came there since the
+ * person left it (a poll follows one room only).
+ *
  * The panes are sized here, from the window's size (no box is sized by
  * two opposite offsets, which IE6 cannot do); below 640 px wide the body
  * gets the class "narrow" and the rooms and online list fold behind the
@@ -55,6 +59,10 @@
 	var uploading = 0;	/* gen of the upload under way, or 0 */
 	var uploadTimer = null;
 	var rooms = [];		/* rooms this tab has been in */
+	var roomSeen = {};	/* room: the newest id read there */
+	var roomUnread = {};	/* room: lines from others since then */
+	var roomTimer = null;
+	var ROOM_CHECK = 10000;	/* ms between looks at the other rooms */
 	var delivered = [];	/* {id, item}: sent, event not seen yet */
 	var typed = [], typedAt = 0;	/* input history, Up and Down */
 	var unread = 0, focused = true;
@@ -297,6 +305,8 @@
 		visit(room);
 		showChat();
 		refreshUsers(gen);
+		clearTimeout(roomTimer);
+		roomTimer = setTimeout(function () { checkRooms(g); }, ROOM_CHECK);
 		if (fresh && ended && outbox.holdTried())
 			renderOutbox();
 		ended = false;
@@ -310,6 +320,7 @@
 	/* Stop everything of the session; the outbox keeps its lines. */
 	function stopSession() {
 		gen++;
+		clearTimeout(roomTimer);
 		if (pollReq)
 			pollReq.abort();
 		pollReq = null;
@@ -432,8 +443,60 @@
 		for (i = 0; i < rooms.length; i++) {
 			li = view.addChild(ul, 'li', rooms[i] === room ?
 			    'current' : '', '#' + rooms[i]);
+			if (rooms[i] !== room && roomUnread[rooms[i]])
+				view.addChild(li, 'span', 'unread',
+				    ' (' + roomUnread[rooms[i]] + ')');
 			li.onclick = roomClick(rooms[i]);
 		}
+	}
+
+	/*
+	 * The unread lines of the other rooms this tab has been in: a page of
+	 * each one's history every few seconds (a poll follows one room only).
+	 */
+	function checkRooms(g) {
+		var i, left = 0;
+
+		if (g !== gen)
+			return;
+		for (i = 0; i < rooms.length; i++)
+			if (rooms[i] !== room && roomSeen[rooms[i]] != null) {
+				left++;
+				countUnread(g, rooms[i], function () {
+					if (--left === 0)
+						again();
+				});
+			}
+		function again() {
+			if (g === gen)
+				roomTimer = setTimeout(function () {
+					checkRooms(g);
+				}, ROOM_CHECK);
+		}
+		if (left === 0)
+			again();
+	}
+
+	function countUnread(g, r, then) {
+		net.request('GET', 'history', { room: r, limit: OLDER_PAGE },
+		    20000, function (status, body) {
+			var i, ev, n = 0;
+
+			if (g === gen && status === 200 && body && body.events &&
+			    r !== room) {
+				for (i = 0; i < body.events.length; i++) {
+					ev = body.events[i];
+					if (ev && ev.id > roomSeen[r] && ev.room === r &&
+					    !view.sameNick(ev.from, me))
+						n++;
+				}
+				if (n !== (roomUnread[r] || 0)) {
+					roomUnread[r] = n;
+					renderRooms();
+				}
+			}
+			then();
+		});
 	}
 
 	function roomClick(r) {
@@ -503,7 +566,10 @@
 		pollReq = null;
 		clearTimeout(pollTimer);
 		pollWaiting = null;
+		roomSeen[room] = view.lastId;
+		roomUnread[room] = 0;
 		room = name;
+		roomUnread[room] = 0;
 		view.clear();
 		resetOlder();
 		visit(room);

@@ -791,6 +791,31 @@ async function featureChecks(browser, url, alice, bob) {
 		await alice.page.fill('#text', '');
 	});
 
+	await check('the room list counts the unread lines of the other rooms', async () => {
+		const inRoom = (who, r) => waitUntil(async () =>
+		    (await who.page.textContent('#room-name')) === r, `${who.name} in ${r}`);
+		await say(bob, '/join side');
+		await inRoom(bob, 'side');
+		await say(bob, '/join lobby');
+		await inRoom(bob, 'lobby');
+		await say(alice, '/join side');
+		await inRoom(alice, 'side');
+		await say(alice, 'side one');
+		await say(alice, 'side two');
+		await waitText(alice, 'message', 'side two', LONG);
+		await say(alice, '/join lobby');
+		await inRoom(alice, 'lobby');
+		const side = bob.page.locator('#rooms li', { hasText: '#side' });
+		await waitUntil(async () => (await side.textContent()) === '#side (2)',
+		    'bob\'s list says #side (2)', LONG);
+		await side.click();
+		await inRoom(bob, 'side');
+		await waitText(bob, 'message', 'side two');
+		assertEqual(await side.textContent(), '#side', 'read once shown');
+		await bob.page.locator('#rooms li', { hasText: '#lobby' }).click();
+		await inRoom(bob, 'lobby');
+	});
+
 	await check('a run of joins and leaves folds into one compact line', async () => {
 		await say(alice, 'before the crowd');
 		await waitText(bob, 'message', 'before the crowd', LONG);
