@@ -24,6 +24,7 @@
 	var LINK_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
 	var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug',
 	    'Sep', 'Oct', 'Nov', 'Dec'];
+	var lastTop = 0;	/* the list's scrollTop at the last scroll */
 	var view = {
 		me: null,	/* the reader's nick */
 		seen: {},	/* ids of the events shown */
@@ -374,11 +375,19 @@
 		setClass($('new-below'), 'off', !on);
 	};
 
-	/* The reader scrolled: follow again once back at the bottom. */
+	/*
+	 * The view scrolled: at the bottom it follows again; it stops only
+	 * when it moved up (the reader), not when content moved under it.
+	 */
 	view.onScroll = function () {
-		view.follow = view.atBottom();
-		if (view.follow)
+		var top = $('messages').scrollTop;
+
+		if (view.atBottom()) {
+			view.follow = true;
 			view.marker(false);
+		} else if (top < lastTop)
+			view.follow = false;
+		lastTop = top;
 	};
 
 	/*

@@ -34,6 +34,8 @@ const DEGRADES = {
 	'css-gencontent': 'the " (you)" after one\'s own nick in the list; ' +
 	    'the nick is bold there anyway',
 	'css-sel2': ':hover on a list item and :focus only change a colour',
+	'css-overflow-anchor': 'turns scroll anchoring off where a browser has ' +
+	    'it (view.js keeps the bottom itself); IE6 never anchors',
 	'css-overflow': 'IE6 grows a box whose overflow is visible; every box ' +
 	    'that must not grow says hidden or auto, which IE6 does',
 	'minmaxwh': 'max-width and max-height on images: view.js bounds every ' +
