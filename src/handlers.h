@@ -4,6 +4,7 @@
  * parks it (a waiting poll, through waiter.c).
  *
  *   h_session.c  POST /api/login, POST /api/logout, GET /api/users
+ *   h_presence.c GET /api/session, POST /api/away
  *   h_send.c     POST /api/send, POST /api/image
  *   h_image.c    GET /api/image/ID
  *   h_poll.c     GET /api/poll, GET /api/history
@@ -21,6 +22,8 @@
 void h_login(struct app *, struct conn *);
 void h_logout(struct app *, struct conn *);
 void h_users(struct app *, struct conn *);
+void h_session_get(struct app *, struct conn *);
+void h_away(struct app *, struct conn *);
 void h_send(struct app *, struct conn *);
 void h_image(struct app *, struct conn *);
 void h_image_get(struct app *, struct conn *);

@@ -34,6 +34,8 @@ static const char *const endpoints[] = {
 	"/api/history",
 	"/api/search",
 	"/api/users",
+	"/api/session",
+	"/api/away",
 	"/api/metrics",
 	"/api/health",
 	"other",

@@ -34,6 +34,8 @@ static const struct route routes[] = {
 	{ "/api/history", "GET", h_history, 0 },
 	{ "/api/search", "GET", h_search, 0 },
 	{ "/api/users", "GET", h_users, 0 },
+	{ "/api/session", "GET", h_session_get, 0 },
+	{ "/api/away", "POST", h_away, 0 },
 	{ "/api/metrics", "GET", h_metrics, 0 },
 	{ "/api/health", "GET", h_health, 0 },
 };

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "away.h"
 #include "log.h"
 #include "loop.h"
 #include "reply.h"
@@ -218,6 +219,7 @@ find_session(
 		}
 		changed = 1;
 	}
+	away_seen(s->id);
 	/* Refresh coarsely: a poll should not cost a write every time. */
 	now = loop_wall_ms();
 	if (now - s->last_seen_ms >= touch_interval(app)) {
@@ -317,5 +319,6 @@ session_stop(void)
 	loop_timer_cancel(&reaper_timer);
 	loop_timer_cancel(&touch_timer);
 	touch_flush();
+	away_stop();
 	session_cache_free();
 }

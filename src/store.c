@@ -736,6 +736,27 @@ store_logout(struct store *st, int64_t sid, int64_t now)
 }
 
 /*
+ * End session sid, whose page went away, with a "timeout" leave, unless
+ * it has ended already; *ended counts the sessions this ended (0 or 1).
+ */
+enum store_result
+store_end_away(struct store *st, int64_t sid, int64_t now, int *ended)
+{
+	enum store_result r;
+	uint64_t	  before = st->sessions_ended;
+	int		  rc;
+
+	if ((r = begin(st)) != STORE_OK)
+		return r;
+	rc = end_session(st, sid, "timeout", now);
+	if (rc != SQLITE_DONE)
+		return rollback(st, store_failed(st, rc, "away"));
+	if ((r = commit(st)) == STORE_OK)
+		*ended += (int)(st->sessions_ended - before);
+	return r;
+}
+
+/*
  * End the sessions idle since before now - idle_ms, each with one leave
  * "timeout". Safe to run from every process at once: a session ends in
  * the transaction that writes its leave, so it is ended exactly once.

@@ -115,6 +115,7 @@ enum store_result store_session_find(
     struct store *, const char *, struct store_session *);
 enum store_result store_logout(struct store *, int64_t, int64_t);
 enum store_result store_reap_idle(struct store *, int64_t, int64_t, int *);
+enum store_result store_end_away(struct store *, int64_t, int64_t, int *);
 void store_send_batch(struct store *, struct store_send *const *, size_t);
 enum store_result store_touch_batch(
     struct store *, const int64_t *, size_t, int64_t);

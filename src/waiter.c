@@ -64,6 +64,20 @@ waiter_count(void)
 	return parked;
 }
 
+/* Is a poll of session sid parked here? (A walk of every parked poll.) */
+int
+waiter_has_session(int64_t sid)
+{
+	struct waiter_poll *p;
+	int		    i;
+
+	for (i = 0; i <= WAITER_MAX_TIMEOUT; i++)
+		for (p = lists[i].head; p != NULL; p = p->next)
+			if (p->session == sid)
+				return 1;
+	return 0;
+}
+
 /* Set the timer to the earliest deadline of all lists. */
 static void
 rearm(void)

@@ -48,5 +48,6 @@ void waiter_park(
 void waiter_news(const struct event_list *, int64_t);
 void waiter_answer_all(void);
 int  waiter_count(void);
+int  waiter_has_session(int64_t);
 
 #endif

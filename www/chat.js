@@ -1,225 +1,88 @@
 /*
  * chat.js: the browser side of chatd, for every browser that has
- * XMLHttpRequest, old ones included (no WebSocket, no fetch, no ES5 syntax:
- * this file is plain ES3, so keep it that way).
+ * XMLHttpRequest or IE6's ActiveX one (no WebSocket, no fetch, no ES5:
+ * plain ES3, like net.js, outbox.js and view.js, which it uses).
  *
- * It speaks the HTTP API of docs/api.md. A person logs in with a nick
- * (POST api/login), which gives a CSRF token and a cursor; the page then
- * loads the room's recent history (GET api/history) and long-polls
- * (GET api/poll?since=CURSOR), polling again at once with each cursor it is
- * given, and backing off with the same cursor when the network fails.
- * Events are shown once each, in id order, whichever way they came. Messages
- * go out one at a time through POST api/send, each with a client_id so that
- * the one retry after a lost answer cannot post it twice. Text from the
- * server is only ever put in the page as text nodes, never as HTML.
+ * A person logs in with a nick (POST api/login), which gives a CSRF token
+ * and a cursor; the page then loads the room's recent history (GET
+ * api/history) and long-polls (GET api/poll?since=CURSOR), polling again
+ * at once with each cursor it is given. When a request fails it retries
+ * the same cursor after a backoff of at most 10 s with jitter, says so in
+ * the status bar with a "Retry now" button, tries again at once when the
+ * browser says it is online again or the window gets the focus, and
+ * clears the status as soon as any request is answered. Typed lines go
+ * through the outbox (outbox.js), which loses none; the view (view.js)
+ * shows them as pending until their event comes.
  *
  * A reload keeps the session: the nick and CSRF token live in
- * sessionStorage (the session itself is the HttpOnly cookie), and a page
- * that finds them resumes instead of asking for a nick again.
+ * sessionStorage (the session itself is the HttpOnly cookie); a page that
+ * does not have them (a second tab) asks the server (GET api/session),
+ * and so does a reload, for its cursor. A page that goes away says so
+ * (POST api/away), so that the server frees the nick soon after the last
+ * tab closes unless another request of the session comes first.
  *
- * One room is shown at a time: "/join NAME" (or #NAME in the address)
- * switches, reloading that room's history and polling it from the same
- * cursor. "Earlier messages" at the top loads the history before the
- * oldest event shown (GET api/history?before=ID).
+ * The room list holds the rooms this tab has been in; every 10 s a page of
+ * each other room's history says how many lines came there since the
+ * person left it (a poll follows one room only).
+ *
+ * The panes are sized here, from the window's size (no box is sized by
+ * two opposite offsets, which IE6 cannot do); below 640 px wide the body
+ * gets the class "narrow" and the rooms and online list fold behind the
+ * "N online" button.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 (function () {
-	var API = 'api/';	/* relative, so www/ may live under a prefix */
+	var chatd = window.chatd, net = chatd.net, outbox = chatd.outbox;
+	var view = chatd.view, setText = view.setText, setClass = view.setClass;
 	var POLL_WAIT = 25;	/* seconds the server may hold a poll */
-	var MAX_EVENTS = 1000;	/* events kept in the page */
+	var POLL_SLACK = 5;	/* seconds more before the page gives up */
+	var RETRY_CAP = 10000;	/* ms: the longest wait between two polls */
+	var MAX_TEXT = 2000;	/* characters in a line (docs/api.md) */
+	var NARROW = 640;	/* px: below this, the phone layout */
 	var STORE_KEY = 'chatd';
-
+	var ROOMS_KEY = 'chatd.rooms';
 	var ROOM_RE = /^[a-z0-9-]{1,32}$/;
 	var OLDER_PAGE = 50;	/* events per "Earlier messages" */
 
 	var room = 'lobby';	/* the room shown */
-	var view = 0;		/* bumped at every room switch: answers for
-				   the room left are dropped */
-	var oldestId = 0;	/* oldest event id shown, 0 if none */
+	var viewGen = 0;	/* bumped at every room switch */
 	var beginning = false;	/* nothing older in the room's history */
 	var me = null;		/* our nick, null when logged out */
-	var csrf = null;	/* CSRF token from login */
 	var cursor = 0;		/* where the next poll starts */
-	var gen = 0;		/* bumped at every login and logout: answers
-				   meant for an old session are dropped */
-	var seen = {};		/* ids of the events shown */
-	var lastId = 0;		/* newest event id shown */
-	var pollReq = null, pollTimer = null, backoff = 0;
+	var gen = 0;		/* bumped at every login and logout */
+	var pollReq = null, pollTimer = null, pollTries = 0;
+	var pollWaiting = null;	/* the poll to start when retrying now */
+	var trouble = false;	/* the status bar says something is wrong */
 	var usersBusy = -1, usersAgain = false;
 	var online = [];	/* nicks in the last user list */
-	var sendQueue = [], sending = false, sendSeq = 0;
 	var loggingIn = false;
+	var ended = false;	/* a session ended under us: ask at login */
 	var uploading = 0;	/* gen of the upload under way, or 0 */
 	var uploadTimer = null;
-
-	/* ---- small helpers ---- */
+	var rooms = [];		/* rooms this tab has been in */
+	var roomSeen = {};	/* room: the newest id read there */
+	var roomUnread = {};	/* room: lines from others since then */
+	var roomTimer = null;
+	var ROOM_CHECK = 10000;	/* ms between looks at the other rooms */
+	var delivered = [];	/* {id, item}: sent, event not seen yet */
+	var typed = [], typedAt = 0;	/* input history, Up and Down */
+	var unread = 0, focused = true;
+	var panelOpen = true, narrow = false;
 
 	function $(id) {
 		return document.getElementById(id);
 	}
 
-	/* Replace the contents of el with the text s (never parsed as HTML). */
-	function setText(el, s) {
-		while (el.firstChild)
-			el.removeChild(el.firstChild);
-		if (s)
-			el.appendChild(document.createTextNode(s));
-	}
-
-	/* Append a new element with a class and text to parent; return it. */
-	function addChild(parent, tag, cls, s) {
-		var el = document.createElement(tag);
-
-		if (cls)
-			el.className = cls;
-		if (s)
-			el.appendChild(document.createTextNode(s));
-		parent.appendChild(el);
-		return el;
-	}
-
 	function show(el, on) {
-		el.style.display = on ? '' : 'none';
+		setClass(el, 'off', !on);
 	}
 
-	function pad2(n) {
-		return n < 10 ? '0' + n : String(n);
+	function isShown(el) {
+		return (' ' + el.className + ' ').indexOf(' off ') < 0;
 	}
 
-	function now() {
-		return new Date().getTime();
-	}
-
-	/* An object as an x-www-form-urlencoded string. */
-	function encodeForm(params) {
-		var parts = [], k;
-
-		for (k in params)
-			if (params.hasOwnProperty(k) && params[k] != null)
-				parts.push(encodeURIComponent(k) + '=' +
-				    encodeURIComponent(String(params[k])));
-		return parts.join('&');
-	}
-
-	/*
-	 * Parse a JSON answer, or return null. Browsers without JSON (IE7 and
-	 * older) get the json2.js check before eval: the API escapes its JSON
-	 * so that it is also a safe JavaScript expression.
-	 */
-	function parseJSON(s) {
-		var escapes = /\\(?:["\\\/bfnrt]|u[0-9a-fA-F]{4})/g;
-		var values =
-		    /"[^"\\\n\r]*"|true|false|null|-?\d+(?:\.\d*)?(?:[eE][+\-]?\d+)?/g;
-		var opens = /(?:^|:|,)(?:\s*\[)+/g;
-
-		if (!s)
-			return null;
-		try {
-			if (window.JSON && window.JSON.parse)
-				return window.JSON.parse(s);
-			if (/^[\],:{}\s]*$/.test(s.replace(escapes, '@').
-			    replace(values, ']').replace(opens, '')))
-				return eval('(' + s + ')');
-		} catch (e) {
-		}
-		return null;
-	}
-
-	function noop() {
-	}
-
-	/*
-	 * One API request. done(status, body) is called exactly once, with
-	 * status 0 for a network failure or a timeout (after ms milliseconds),
-	 * and body the parsed JSON answer or null. POSTs carry the CSRF token.
-	 * Returns an object whose abort() cancels the request without calling
-	 * done.
-	 */
-	function request(method, path, params, ms, done) {
-		var xhr = new XMLHttpRequest(), url = API + path, body = null;
-		var form = encodeForm(params || {}), finished = false, timer;
-
-		function finish(status, text) {
-			if (finished)
-				return;
-			finished = true;
-			clearTimeout(timer);
-			xhr.onreadystatechange = noop;
-			done(status, parseJSON(text));
-		}
-
-		if (method === 'GET') {
-			if (form)
-				url += '?' + form;
-		} else
-			body = form;
-		xhr.open(method, url, true);
-		if (method === 'POST') {
-			xhr.setRequestHeader('Content-Type',
-			    'application/x-www-form-urlencoded; charset=UTF-8');
-			if (csrf)
-				xhr.setRequestHeader('X-CSRF-Token', csrf);
-		}
-		xhr.onreadystatechange = function () {
-			var status = 0;
-
-			if (xhr.readyState !== 4)
-				return;
-			try {
-				status = xhr.status;
-			} catch (e) {
-			}
-			/* IE reports network failures as 12xxx. */
-			if (status >= 12000)
-				status = 0;
-			finish(status, status ? xhr.responseText : '');
-		};
-		timer = setTimeout(function () {
-			finish(0, '');
-			xhr.abort();
-		}, ms);
-		xhr.send(body);
-		return {
-			abort: function () {
-				if (finished)
-					return;
-				finished = true;
-				clearTimeout(timer);
-				xhr.onreadystatechange = noop;
-				xhr.abort();
-			}
-		};
-	}
-
-	/* The server's message for a failed request, or a fallback. */
-	function errorText(status, body, fallback) {
-		if (body && body.message)
-			return String(body.message);
-		if (!status)
-			return 'The server cannot be reached; ' +
-			    'please try again.';
-		return fallback + ' (HTTP ' + status + ').';
-	}
-
-	/* sessionStorage, where the browser has it and allows it. */
-	function store(value) {
-		try {
-			if (value)
-				window.sessionStorage.setItem(STORE_KEY, value);
-			else
-				window.sessionStorage.removeItem(STORE_KEY);
-		} catch (e) {
-		}
-	}
-
-	function stored() {
-		try {
-			return window.sessionStorage.getItem(STORE_KEY);
-		} catch (e) {
-			return null;
-		}
-	}
-
-	/* A form handler that never lets the browser submit the form. */
+	/* A handler that never lets the browser submit the form. */
 	function handler(fn) {
 		return function () {
 			try {
@@ -232,8 +95,132 @@
 		};
 	}
 
-	function setStatus(s) {
+	/* Characters as the server counts them (code points). */
+	function length(s) {
+		var pairs = s.match(/[\ud800-\udbff][\udc00-\udfff]/g);
+
+		return s.length - (pairs ? pairs.length : 0);
+	}
+
+	function trimmed(s) {
+		return String(s).replace(/^\s+|\s+$/g, '');
+	}
+
+	/* ---- layout ---- */
+
+	function viewport() {
+		var d = document.documentElement, b = document.body;
+
+		return { w: d && d.clientWidth ? d.clientWidth : b.clientWidth,
+		    h: window.innerHeight || (d && d.clientHeight ?
+		    d.clientHeight : b.clientHeight) };
+	}
+
+	/* Size the panes to the window. */
+	function layout() {
+		var vp = viewport(), panel = $('users-panel'), main = $('main');
+		var top, h, send = $('send-form'), w;
+
+		narrow = vp.w < NARROW;
+		setClass(document.body, 'narrow', narrow);
+		setClass(document.body, 'wide', !narrow);
+		if (!isShown($('chat')))
+			return;
+		show(panel, panelOpen);
+		setClass($('users-toggle'), 'open', panelOpen);
+		top = $('bar').offsetHeight +
+		    (isShown($('status-bar')) ? $('status-bar').offsetHeight : 0);
+		panel.style.height = '';
+		if (narrow) {
+			main.style.width = vp.w + 'px';
+			if (panelOpen && panel.offsetHeight > vp.h * 0.4)
+				panel.style.height = Math.floor(vp.h * 0.4) -
+				    20 + 'px';
+			if (panelOpen)
+				top += panel.offsetHeight;
+		} else {
+			w = panelOpen ? panel.offsetWidth : 0;
+			main.style.width = Math.max(200, vp.w - w) + 'px';
+			if (panelOpen)
+				panel.style.height = Math.max(50,
+				    vp.h - top - 20) + 'px';
+		}
+		$('text').style.width = Math.max(60, send.clientWidth -
+		    $('send-button').offsetWidth - 40) + 'px';
+		$('image-file').style.width = Math.max(60,
+		    $('image-form').clientWidth - $('image-button').offsetWidth -
+		    (narrow ? 0 : $('image-label').offsetWidth) - 50) + 'px';
+		h = vp.h - top - send.offsetHeight - $('image-form').offsetHeight;
+		$('new-below').style.bottom = send.offsetHeight +
+		    $('image-form').offsetHeight + 10 + 'px';
+		$('messages').style.height = Math.max(60, h - 16) + 'px';
+		view.reflow();
+	}
+
+	function togglePanel() {
+		panelOpen = !panelOpen;
+		layout();
+	}
+
+	/* ---- status ---- */
+
+	function setStatus(s, canRetry) {
 		setText($('status'), s);
+		show($('retry'), !!canRetry);
+		if (isShown($('status-bar')) !== !!s) {
+			show($('status-bar'), !!s);
+			layout();
+		}
+	}
+
+	/* Something failed: say so, with a way to retry at once. */
+	function troubled(status) {
+		trouble = true;
+		setStatus(status ? 'Server trouble; retrying\u2026' :
+		    'Connection lost; retrying\u2026', true);
+	}
+
+	/* Any answer from chatd: the connection is back. */
+	function answered(status) {
+		if (status >= 500 || !trouble)
+			return;
+		trouble = false;
+		setStatus('');
+		retryNow();
+	}
+
+	/* Try what waits for a retry now: the poll, the outbox, the list. */
+	function retryNow() {
+		var p = pollWaiting;
+
+		if (p) {
+			clearTimeout(pollTimer);
+			pollWaiting = null;
+			p();
+		}
+		outbox.kick();
+		if (me && usersAgain && usersBusy !== gen)
+			refreshUsers(gen);
+	}
+
+	/* ---- the title: what is unread while the page is not looked at ---- */
+
+	function hidden() {
+		if (typeof document.hidden === 'boolean' && document.hidden)
+			return true;
+		return !focused;
+	}
+
+	function title() {
+		document.title = (unread ? '(' + unread + ') ' : '') +
+		    (me ? '#' + room + ' - ' : '') + 'chatd';
+	}
+
+	function seenAll() {
+		if (unread && !hidden()) {
+			unread = 0;
+			title();
+		}
 	}
 
 	/* ---- views ---- */
@@ -242,8 +229,13 @@
 		show($('chat'), false);
 		show($('login-form'), true);
 		setText($('login-error'), message);
-		document.title = 'chatd';
-		$('nick').focus();
+		unread = 0;
+		title();
+		layout();
+		try {
+			$('nick').focus();
+		} catch (e) {
+		}
 	}
 
 	function showChat() {
@@ -253,14 +245,18 @@
 		setText($('send-error'), '');
 		setText($('my-nick'), me);
 		setText($('room-name'), room);
-		document.title = '#' + room + ' - chatd';
-		$('text').focus();
+		title();
+		layout();
+		try {
+			$('text').focus();
+		} catch (e) {
+		}
 	}
 
 	/* ---- sessions ---- */
 
 	function onLogin() {
-		var nick = $('nick').value.replace(/^\s+|\s+$/g, ''), g;
+		var nick = trimmed($('nick').value);
 
 		if (loggingIn)
 			return;
@@ -272,179 +268,260 @@
 		loggingIn = true;
 		$('login-button').disabled = true;
 		setText($('login-error'), '');
-		csrf = null;
-		request('POST', 'login', { nick: nick }, 20000,
+		net.csrf = null;
+		net.request('POST', 'login', { nick: nick }, 20000,
 		    function (status, body) {
 			loggingIn = false;
 			$('login-button').disabled = false;
 			if (status === 200 && body && body.csrf) {
-				startSession(body.nick || nick, body.csrf);
-				cursor = body.cursor || 0;
-				g = gen;
-				loadHistory(g, view, 0, function () {
-					poll(g, view);
-				});
+				startSession(body.nick || nick, body.csrf,
+				    body.cursor || 0, true);
 			} else {
 				setText($('login-error'),
-				    errorText(status, body, 'Login failed'));
+				    net.errorText(status, body, 'Login failed'));
 				$('nick').focus();
 			}
 		});
 	}
 
-	/* Enter the chat as nick with the given CSRF token. */
-	function startSession(nick, token) {
+	/*
+	 * Enter the chat as nick with the given CSRF token; the first poll
+	 * starts at cursor, or (null) after the history shown.
+	 */
+	function startSession(nick, token, from, fresh) {
+		var g;
+
 		gen++;
+		g = gen;
 		me = nick;
-		csrf = token;
+		view.me = nick;
+		net.csrf = token;
 		room = roomOfAddress();
-		backoff = 0;
-		store(nick + '\n' + token);
-		clearMessages();
+		pollTries = 0;
+		net.save(STORE_KEY, nick + '\n' + token);
+		view.clear();
 		setText($('users'), '');
-		setText($('user-count'), '0');
+		setCount(0);
 		setStatus('');
+		trouble = false;
+		visit(room);
 		showChat();
 		refreshUsers(gen);
+		clearTimeout(roomTimer);
+		roomTimer = setTimeout(function () { checkRooms(g); }, ROOM_CHECK);
+		if (fresh && ended && outbox.holdTried())
+			renderOutbox();
+		ended = false;
+		outbox.start();
+		loadHistory(g, viewGen, 0, function () {
+			cursor = from != null ? from : view.lastId;
+			poll(g, viewGen);
+		});
 	}
 
-	/* Leave the chat view (the session is over) and show the login form. */
-	function endSession(message) {
+	/* Stop everything of the session; the outbox keeps its lines. */
+	function stopSession() {
 		gen++;
+		clearTimeout(roomTimer);
 		if (pollReq)
 			pollReq.abort();
 		pollReq = null;
 		clearTimeout(pollTimer);
+		pollWaiting = null;
+		outbox.stop();
 		me = null;
-		csrf = null;
-		sendQueue = [];
-		sending = false;
+		view.me = null;
+		net.csrf = null;
 		uploading = 0;
 		clearTimeout(uploadTimer);
 		$('image-button').disabled = false;
-		store(null);
-		clearMessages();
+		net.save(STORE_KEY, null);
+		delivered = [];
+		view.clear();
 		setText($('users'), '');
-		showLogin(message);
 	}
 
 	/* The server says the session is over (401): back to the login. */
 	function sessionEnded() {
-		endSession('Your session has ended. Please log in again.');
+		stopSession();
+		ended = true;
+		showLogin(outbox.items.length ?
+		    'Your session has ended. Log in again to send the ' +
+		    'lines still waiting.' :
+		    'Your session has ended. Please log in again.');
 	}
 
 	function onLogout() {
 		/* The request carries the token; the page does not wait. */
-		request('POST', 'logout', {}, 10000, noop);
-		endSession('');
+		net.request('POST', 'logout', {}, 10000, net.noop);
+		stopSession();
+		outbox.clear();
+		ended = false;
+		showLogin('');
 	}
 
-	/* After a reload: go on with the stored session if it still lives. */
+	/*
+	 * A page without a session of its own (a reload, a second tab): if
+	 * the cookie's session lives, go on with it (no new join is written).
+	 * saved: the nick and token this tab kept, or null.
+	 */
 	function resume(saved) {
-		var i = saved.indexOf('\n'), g;
+		net.request('GET', 'session', {}, 20000, function (status, body) {
+			var i;
 
-		startSession(saved.substring(0, i), saved.substring(i + 1));
-		g = gen;
-		loadHistory(g, view, 0, function () {
-			cursor = lastId;
-			poll(g, view);
+			if (status === 200 && body && body.csrf) {
+				startSession(body.nick, body.csrf,
+				    saved ? null : body.cursor, false);
+				return;
+			}
+			if (status === 404 && saved) {
+				/* A server without api/session. */
+				i = String(saved).indexOf('\n');
+				startSession(saved.substring(0, i),
+				    saved.substring(i + 1), null, false);
+				return;
+			}
+			if (saved)
+				ended = true;
+			net.save(STORE_KEY, null);
+			showLogin(saved && status === 401 ?
+			    'Your session has ended. Please log in again.' :
+			    status && status !== 401 ? net.errorText(status,
+			    body, 'The server failed') : '');
 		});
 	}
 
-	/* ---- events ---- */
+	/*
+	 * The page goes away (closed, reloaded, navigated): tell the server,
+	 * which ends the session after a short grace unless another request
+	 * of it comes first (a reload, another tab).
+	 */
+	function onUnload() {
+		var data;
 
-	function formatTime(ts) {
-		var d = new Date(ts);
-
-		return pad2(d.getHours()) + ':' + pad2(d.getMinutes());
+		if (!me || !net.csrf)
+			return;
+		data = 'csrf=' + encodeURIComponent(net.csrf);
+		try {
+			if (window.navigator.sendBeacon &&
+			    window.Blob && window.navigator.sendBeacon(
+			    net.API + 'away', new window.Blob([data],
+			    { type: 'application/x-www-form-urlencoded' })))
+				return;
+		} catch (e) {
+		}
+		net.request('POST', 'away', { csrf: net.csrf }, 2000, net.noop,
+		    true);
 	}
 
-	function sameNick(a, b) {
-		return a != null && b != null &&
-		    String(a).toLowerCase() === String(b).toLowerCase();
+	/* ---- rooms ---- */
+
+	/* The room named in the address (#NAME), or lobby. */
+	function roomOfAddress() {
+		var h = String(window.location.hash || '').replace(/^#/, '');
+
+		return ROOM_RE.test(h) ? h : 'lobby';
 	}
 
-	/* The element for one event, or null for a kind this page ignores. */
-	function renderEvent(ev) {
-		var el = document.createElement('div'), t, img;
+	/* Remember that this tab has been in room r, and show the list. */
+	function visit(r) {
+		var i, found = false;
 
-		el.className = 'event ' + ev.type;
-		el.setAttribute('data-id', String(ev.id));
-		if (ev.ts) {
-			t = addChild(el, 'span', 'time', formatTime(ev.ts));
-			t.title = new Date(ev.ts).toString();
-			el.appendChild(document.createTextNode(' '));
+		for (i = 0; i < rooms.length; i++)
+			if (rooms[i] === r)
+				found = true;
+		if (!found) {
+			rooms.push(r);
+			rooms.sort();
+			net.save(ROOMS_KEY, rooms.join(','));
 		}
-		switch (ev.type) {
-		case 'message':
-			addChild(el, 'span', 'from', ev.from);
-			break;
-		case 'private':
-			addChild(el, 'span', 'from',
-			    ev.from + ' \u2192 ' + ev.to + ':');
-			break;
-		case 'image':
-			addChild(el, 'span', 'from', ev.to ?
-			    ev.from + ' \u2192 ' + ev.to + ':' : ev.from);
-			break;
-		case 'join':
-			addChild(el, 'span', 'notice', ev.from + ' joined');
-			return el;
-		case 'leave':
-			addChild(el, 'span', 'notice', ev.from + ' left' +
-			    (ev.text && ev.text !== 'logout' ?
-			    ' (' + ev.text + ')' : ''));
-			return el;
-		default:
-			return null;
-		}
-		if (sameNick(ev.from, me))
-			el.className += ' mine';
-		el.appendChild(document.createTextNode(' '));
-		if (ev.type === 'image') {
-			img = document.createElement('img');
-			img.src = API + 'image/' + encodeURIComponent(ev.image);
-			img.alt = 'image from ' + ev.from;
-			el.appendChild(img);
-		} else
-			addChild(el, 'span', 'text', ev.text);
-		return el;
+		renderRooms();
 	}
 
-	/* Put el into #messages in id order (it is nearly always last). */
-	function insertEvent(el, id) {
-		var list = $('messages'), next = null, node = list.lastChild;
+	function renderRooms() {
+		var ul = $('rooms'), i, li;
 
-		while (node && Number(node.getAttribute('data-id')) > id) {
-			next = node;
-			node = node.previousSibling;
-		}
-		list.insertBefore(el, next);
-		/*
-		 * Trim the oldest (after the "Earlier messages" button, which
-		 * stays first) when live ones come; they can be loaded again.
-		 */
-		while (next === null && list.childNodes.length > MAX_EVENTS + 1) {
-			node = $('older').nextSibling;
-			delete seen[node.getAttribute('data-id')];
-			list.removeChild(node);
-			oldestId = Number($('older').nextSibling.
-			    getAttribute('data-id'));
+		setText(ul, '');
+		for (i = 0; i < rooms.length; i++) {
+			li = view.addChild(ul, 'li', rooms[i] === room ?
+			    'current' : '', '#' + rooms[i]);
+			if (rooms[i] !== room && roomUnread[rooms[i]])
+				view.addChild(li, 'span', 'unread',
+				    ' (' + roomUnread[rooms[i]] + ')');
+			li.onclick = roomClick(rooms[i]);
 		}
 	}
 
-	/* Empty #messages (but its button) for a new session or room. */
-	function clearMessages() {
-		var list = $('messages'), older = $('older');
+	/*
+	 * The unread lines of the other rooms this tab has been in: a page of
+	 * each one's history every few seconds (a poll follows one room only).
+	 */
+	function checkRooms(g) {
+		var i, left = 0;
 
-		while (list.lastChild && list.lastChild !== older)
-			list.removeChild(list.lastChild);
-		seen = {};
-		lastId = 0;
-		oldestId = 0;
-		beginning = false;
-		older.disabled = false;
-		setText(older, 'Earlier messages');
+		if (g !== gen)
+			return;
+		for (i = 0; i < rooms.length; i++)
+			if (rooms[i] !== room && roomSeen[rooms[i]] != null) {
+				left++;
+				countUnread(g, rooms[i], function () {
+					if (--left === 0)
+						again();
+				});
+			}
+		function again() {
+			if (g === gen)
+				roomTimer = setTimeout(function () {
+					checkRooms(g);
+				}, ROOM_CHECK);
+		}
+		if (left === 0)
+			again();
+	}
+
+	function countUnread(g, r, then) {
+		net.request('GET', 'history', { room: r, limit: OLDER_PAGE },
+		    20000, function (status, body) {
+			var i, ev, n = 0;
+
+			if (g === gen && status === 200 && body && body.events &&
+			    r !== room) {
+				for (i = 0; i < body.events.length; i++) {
+					ev = body.events[i];
+					if (ev && ev.id > roomSeen[r] && ev.room === r &&
+					    !view.sameNick(ev.from, me))
+						n++;
+				}
+				if (n !== (roomUnread[r] || 0)) {
+					roomUnread[r] = n;
+					renderRooms();
+				}
+			}
+			then();
+		});
+	}
+
+	function roomClick(r) {
+		return function () {
+			switchRoom(r);
+			if (narrow && panelOpen)
+				togglePanel();
+		};
+	}
+
+	function onRoomForm() {
+		var name = trimmed($('room-input').value).replace(/^#/, '');
+
+		name = name.toLowerCase();
+		if (!ROOM_RE.test(name)) {
+			setText($('send-error'), 'A room name is 1 to 32 of ' +
+			    'a-z, 0-9 and -.');
+			return;
+		}
+		$('room-input').value = '';
+		switchRoom(name);
+		if (narrow && panelOpen)
+			togglePanel();
 	}
 
 	/* "Earlier messages": the page of history before the oldest shown. */
@@ -452,9 +529,15 @@
 		if (!me)
 			return;
 		$('older').disabled = true;
-		loadHistory(gen, view, oldestId, function () {
+		loadHistory(gen, viewGen, view.oldestId, function () {
 			$('older').disabled = beginning;
 		});
+	}
+
+	function resetOlder() {
+		beginning = false;
+		$('older').disabled = false;
+		setText($('older'), 'Earlier messages');
 	}
 
 	/* The history holds nothing older than what is shown. */
@@ -477,17 +560,24 @@
 			return;
 		}
 		setText($('send-error'), '');
-		if (name === room)
+		if (name === room || !me)
 			return;
-		v = ++view;
+		v = ++viewGen;
 		if (pollReq)
 			pollReq.abort();
 		pollReq = null;
 		clearTimeout(pollTimer);
+		pollWaiting = null;
+		roomSeen[room] = view.lastId;
+		roomUnread[room] = 0;
 		room = name;
-		clearMessages();
+		roomUnread[room] = 0;
+		view.clear();
+		resetOlder();
+		visit(room);
+		renderOutbox();
 		setText($('room-name'), room);
-		document.title = '#' + room + ' - chatd';
+		title();
 		try {
 			window.location.hash = room === 'lobby' ? '' : room;
 		} catch (e) {
@@ -497,53 +587,31 @@
 		});
 	}
 
-	/* The room named in the address (#NAME), or lobby. */
-	function roomOfAddress() {
-		var h = String(window.location.hash || '').replace(/^#/, '');
-
-		return ROOM_RE.test(h) ? h : 'lobby';
-	}
-
-	/*
-	 * Show the events not shown yet. live: they came from a poll, so a
-	 * join or leave among them changes who is online. older: they go
-	 * above what is shown, which stays where it is on the screen.
-	 */
-	function addEvents(events, live, older) {
-		var list = $('messages'), i, ev, el, atEnd, mine = false;
-		var joins = false, height = list.scrollHeight;
-
-		atEnd = list.scrollHeight - list.scrollTop -
-		    list.clientHeight < 40;
-		for (i = 0; i < events.length; i++) {
-			ev = events[i];
-			if (!ev || ev.id == null || seen[ev.id])
-				continue;
-			seen[ev.id] = true;
-			if (ev.id > lastId)
-				lastId = ev.id;
-			if (!oldestId || ev.id < oldestId)
-				oldestId = ev.id;
-			if (ev.type === 'join' || ev.type === 'leave')
-				joins = true;
-			el = renderEvent(ev);
-			if (!el)
-				continue;
-			insertEvent(el, ev.id);
-			if (sameNick(ev.from, me))
-				mine = true;
-		}
-		if (older)
-			list.scrollTop += list.scrollHeight - height;
-		else if (atEnd || mine || !live)
-			list.scrollTop = list.scrollHeight;
-		if (joins && live)
-			refreshUsers(gen);
-	}
+	/* ---- events ---- */
 
 	/* Is an answer asked for in session g and view v still wanted? */
 	function current(g, v) {
-		return g === gen && v === view;
+		return g === gen && v === viewGen;
+	}
+
+	/* Show events; count the unread ones while the page is not seen. */
+	function addEvents(events, live, older) {
+		var i, ev, joins = false, n;
+
+		for (i = 0; i < events.length; i++) {
+			ev = events[i];
+			if (ev && (ev.type === 'join' || ev.type === 'leave'))
+				joins = true;
+		}
+		n = view.add(events, live, older);
+		if (live && n && hidden()) {
+			unread += n;
+			title();
+		}
+		if (delivered.length)
+			renderOutbox();
+		if (joins && live)
+			refreshUsers(gen);
 	}
 
 	/*
@@ -555,7 +623,8 @@
 
 		if (before)
 			params.before = before;
-		request('GET', 'history', params, 20000, function (status, body) {
+		net.request('GET', 'history', params, 20000,
+		    function (status, body) {
 			if (!current(g, v))
 				return;
 			if (status === 401) {
@@ -566,25 +635,29 @@
 				addEvents(body.events, false, !!before);
 				if (body.events.length < OLDER_PAGE)
 					atBeginning();
-			} else
-				setStatus('Could not load earlier messages.');
+			} else if (before)
+				setText($('send-error'),
+				    'Could not load earlier messages.');
 			then();
 		});
 	}
 
 	/*
 	 * The long poll: wait for events after cursor, show them, poll again
-	 * with the new cursor. On failure retry the same cursor, waiting
-	 * longer each time (1 s doubling up to 30 s).
+	 * with the new cursor. On failure retry the same cursor after a
+	 * backoff (1 s doubling, at most 10 s, with jitter), or at once when
+	 * retryNow() says so.
 	 */
 	function poll(g, v) {
-		var started = now();
+		var started = net.now();
 
 		if (!current(g, v))
 			return;
-		pollReq = request('GET', 'poll',
+		pollReq = net.request('GET', 'poll',
 		    { since: cursor, room: room, timeout: POLL_WAIT },
-		    (POLL_WAIT + 20) * 1000, function (status, body) {
+		    (POLL_WAIT + POLL_SLACK) * 1000, function (status, body) {
+			var again = function () { poll(g, v); };
+
 			pollReq = null;
 			if (!current(g, v))
 				return;
@@ -593,27 +666,31 @@
 				return;
 			}
 			if (status === 200 && body && body.events) {
-				backoff = 0;
-				setStatus('');
+				pollTries = 0;
 				addEvents(body.events, true);
 				if (body.cursor != null)
 					cursor = body.cursor;
 				/* An empty answer at once would spin: pause. */
-				pollTimer = setTimeout(function () { poll(g, v); },
+				pollTimer = setTimeout(again,
 				    body.events.length === 0 &&
-				    now() - started < 1000 ? 1000 : 0);
+				    net.now() - started < 1000 ? 1000 : 0);
 				return;
 			}
-			backoff = backoff ? Math.min(backoff * 2, 30000) : 1000;
-			setStatus(status ? 'Server trouble; retrying\u2026' :
-			    'Connection lost; retrying\u2026');
+			troubled(status);
+			pollWaiting = again;
 			pollTimer = setTimeout(function () {
-				poll(g, v);
-			}, backoff);
+				pollWaiting = null;
+				again();
+			}, net.backoff(pollTries++, RETRY_CAP));
 		});
 	}
 
 	/* ---- who is online ---- */
+
+	function setCount(n) {
+		setText($('user-count'), String(n));
+		setText($('user-count-2'), String(n));
+	}
 
 	/* Fetch the online list; a second call while one runs fetches again. */
 	function refreshUsers(g) {
@@ -623,7 +700,7 @@
 		}
 		usersBusy = g;
 		usersAgain = false;
-		request('GET', 'users', {}, 20000, function (status, body) {
+		net.request('GET', 'users', {}, 20000, function (status, body) {
 			if (g !== gen)
 				return;
 			usersBusy = -1;
@@ -647,7 +724,6 @@
 		online = [];
 		for (i = 0; i < users.length; i++)
 			online.push(String(users[i].nick));
-
 		users.sort(function (a, b) {
 			var x = String(a.nick).toLowerCase();
 			var y = String(b.nick).toLowerCase();
@@ -656,24 +732,28 @@
 		setText(ul, '');
 		for (i = 0; i < users.length; i++) {
 			u = users[i];
-			li = addChild(ul, 'li',
-			    sameNick(u.nick, me) ? 'me' : '', u.nick);
+			li = view.addChild(ul, 'li', (view.sameNick(u.nick, me) ?
+			    'me ' : '') + view.colour(u.nick), String(u.nick));
 			li.title = 'Click to send ' + u.nick +
 			    ' a private message' + (u.idle != null ?
 			    ' (idle ' + u.idle + ' s)' : '');
-			li.onclick = privateTo(u.nick);
+			li.onclick = privateTo(String(u.nick));
 		}
-		setText($('user-count'),
-		    String(body.count != null ? body.count : users.length));
+		setCount(body.count != null ? body.count : users.length);
+		if (narrow && panelOpen)
+			layout();
 	}
 
-	/* A click handler that starts a private message to nick. */
+	/* A click handler that starts a private conversation with nick. */
 	function privateTo(nick) {
 		return function () {
 			var input = $('text');
 
 			input.value = '/msg ' + nick + ' ';
+			if (narrow && panelOpen)
+				togglePanel();
 			input.focus();
+			onTyping();
 		};
 	}
 
@@ -683,118 +763,210 @@
 	 * "NICK text" after /msg: {to, text}, or null. A nick may hold spaces
 	 * ("bob smith"), so the longest online nick that the line starts with
 	 * wins; a nick not online is taken to be the first word (the server
-	 * answers no_such_user if it is nobody).
+	 * answers no_such_user if it is nobody). bare: the text may be empty.
 	 */
-	function splitPrivate(rest) {
-		var best = null, i, n, m;
+	function splitPrivate(rest, bare) {
+		var best = null, i, n, m, after;
 
 		for (i = 0; i < online.length; i++) {
 			n = online[i];
-			if (sameNick(rest.substring(0, n.length), n) &&
-			    /^\s+\S/.test(rest.substring(n.length)) &&
+			after = rest.substring(n.length);
+			if (view.sameNick(rest.substring(0, n.length), n) &&
+			    (/^\s+\S/.test(after) || (bare && /^\s*$/.test(after))) &&
 			    (best === null || n.length > best.length))
 				best = n;
 		}
 		if (best !== null)
 			return { to: best, text: rest.substring(best.length)
 			    .replace(/^\s+/, '') };
-		m = /^(\S+)\s+([\s\S]*\S[\s\S]*)$/.exec(rest);
+		m = (bare ? /^(\S+)\s*([\s\S]*)$/ :
+		    /^(\S+)\s+([\s\S]*\S[\s\S]*)$/).exec(rest);
 		return m ? { to: m[1], text: m[2] } : null;
 	}
 
-	function newClientId() {
-		sendSeq++;
-		return now().toString(36) + '-' +
-		    Math.floor(Math.random() * 2147483647).toString(36) + '-' +
-		    sendSeq;
+	/* Who an image goes to: the nick of a "/msg NICK" being typed. */
+	function imageTarget() {
+		var v = $('text').value, m;
+
+		if (!/^\/msg\s+\S/.test(v))
+			return null;
+		m = splitPrivate(v.replace(/^\/msg\s+/, ''), true);
+		return m ? m.to : null;
+	}
+
+	/* The input changed: the counter, and whom an image would go to. */
+	function onTyping() {
+		var n = length($('text').value), c = $('counter'), to;
+
+		setText(c, n > MAX_TEXT - 200 ? (n > MAX_TEXT ?
+		    (n - MAX_TEXT) + ' over ' + MAX_TEXT :
+		    (MAX_TEXT - n) + ' left') : '');
+		setClass(c, 'over', n > MAX_TEXT);
+		to = imageTarget();
+		setText($('image-label'), to ? 'Image to ' + to : 'Image');
 	}
 
 	function onSend() {
-		var input = $('text'), value = input.value, m, msg;
+		var input = $('text'), value = input.value, m, text, to = null;
 
 		if (!me || /^\s*$/.test(value))
 			return;
-		m = /^\/join(?:\s+#?(\S+))?\s*$/.exec(value);
-		if (m || /^\/join(\s|$)/.test(value)) {
-			if (!m || !m[1]) {
+		m = /^\/join(?:\s+([\s\S]*))?$/.exec(value);
+		if (m) {
+			text = trimmed(m[1] || '').replace(/^#/, '').toLowerCase();
+			if (!text) {
 				setText($('send-error'), 'Usage: /join ROOM');
 				return;
 			}
+			if (!ROOM_RE.test(text)) {
+				switchRoom(text);	/* which says what is wrong */
+				return;
+			}
+			remember(value);
 			input.value = '';
-			switchRoom(m[1].toLowerCase());
+			switchRoom(text);
 			input.focus();
 			return;
 		}
-		msg = { text: value, room: room, client_id: newClientId() };
+		text = value;
 		if (/^\/msg(\s|$)/.test(value)) {
-			m = splitPrivate(value.replace(/^\/msg\s+/, ''));
+			m = splitPrivate(value.replace(/^\/msg\s*/, ''), false);
 			if (!m) {
 				setText($('send-error'),
 				    'Usage: /msg NICK text');
 				return;
 			}
-			msg.to = m.to;
-			msg.text = m.text;
+			to = m.to;
+			text = m.text;
 		}
-		msg.original = value;
-		input.value = '';
+		if (length(text) > MAX_TEXT) {
+			setText($('send-error'), 'A line holds at most ' +
+			    MAX_TEXT + ' characters; this one has ' +
+			    length(text) + '.');
+			return;
+		}
+		remember(value);
+		/* Keep "/msg NICK " for the next line of the conversation. */
+		input.value = to ? '/msg ' + to + ' ' : '';
 		setText($('send-error'), '');
-		sendQueue.push(msg);
-		pumpSends();
+		outbox.add(value, text, room, to);
+		onTyping();
 		input.focus();
 	}
 
-	/* Send the queued messages one at a time, so they keep their order. */
-	function pumpSends() {
-		var msg, g = gen;
+	/* Input history: a line typed, for Up and Down. */
+	function remember(line) {
+		if (typed.length === 0 || typed[typed.length - 1] !== line)
+			typed.push(line);
+		if (typed.length > 100)
+			typed.shift();
+		typedAt = typed.length;
+	}
 
-		if (sending || sendQueue.length === 0)
-			return;
-		sending = true;
-		msg = sendQueue.shift();
-		sendOne(msg, 0, function (status, body) {
-			if (g !== gen)
-				return;
-			sending = false;
-			if (status === 401) {
-				sessionEnded();
-				return;
+	function onKey(e) {
+		var input = $('text'), key;
+
+		e = e || window.event;
+		key = e.keyCode;
+		if (key !== 38 && key !== 40)
+			return true;
+		if (key === 38 && typedAt > 0)
+			typedAt--;
+		else if (key === 40 && typedAt < typed.length)
+			typedAt++;
+		else
+			return true;
+		input.value = typedAt < typed.length ? typed[typedAt] : '';
+		onTyping();
+		return false;
+	}
+
+	/* The outbox changed, or a line it delivered was seen: show it. */
+	function renderOutbox() {
+		var box = $('outbox'), i, it, el, keep = [], held = 0, follow;
+
+		follow = view.follow;
+		for (i = 0; i < delivered.length; i++)
+			if (!view.seen[delivered[i].id])
+				keep.push(delivered[i]);
+		delivered = keep;
+		setText(box, '');
+		for (i = 0; i < delivered.length; i++)
+			pendingLine(box, delivered[i].item, 'pending');
+		for (i = 0; i < outbox.items.length; i++) {
+			it = outbox.items[i];
+			el = pendingLine(box, it, it.state === 'queued' ?
+			    'pending' : it.state);
+			if (it.state === 'failed')
+				failedLine(el, it);
+			if (it.state === 'held')
+				held++;
+		}
+		if (held)
+			heldQuestion(box, held);
+		if (follow)
+			view.toBottom();
+	}
+
+	function pendingLine(box, it, state) {
+		var el = view.addChild(box, 'div', 'line ' + state, '');
+
+		el.setAttribute('data-cid', it.cid);
+		view.addChild(el, 'span', 'from', (it.to ? me + ' \u2192 ' +
+		    it.to + ':' : me) + (it.room !== room && !it.to ?
+		    ' (#' + it.room + ')' : ''));
+		el.appendChild(document.createTextNode(' '));
+		view.addChild(el, 'span', 'text', it.text);
+		view.addChild(el, 'span', 'state', state === 'pending' ?
+		    'sending\u2026' : it.reason);
+		return el;
+	}
+
+	function button(parent, cls, label, fn) {
+		var b = view.addChild(parent, 'button', cls, label);
+
+		b.type = 'button';
+		b.onclick = handler(fn);
+		return b;
+	}
+
+	function failedLine(el, it) {
+		button(el, 'edit', 'Edit', function () {
+			var gone = outbox.remove(it.cid);
+
+			if (gone) {
+				$('text').value = gone.line;
+				onTyping();
+				$('text').focus();
 			}
-			if (status !== 200) {
-				setText($('send-error'),
-				    errorText(status, body, 'Not sent'));
-				if ($('text').value === '')
-					$('text').value = msg.original;
-			}
-			pumpSends();
+		});
+		button(el, 'resend', 'Resend', function () {
+			outbox.resend(it.cid);
+		});
+		button(el, 'drop', 'Drop', function () {
+			outbox.remove(it.cid);
 		});
 	}
 
-	/* POST one message; retry a network failure once, same client_id. */
-	function sendOne(msg, tries, done) {
-		var params = { text: msg.text, room: msg.room, client_id: null };
-		var g = gen;
+	function heldQuestion(box, n) {
+		var el = view.addChild(box, 'div', 'held-question',
+		    (n === 1 ? 'This line' : 'These ' + n + ' lines') +
+		    ' may already have been sent before your session ended. ');
 
-		params.client_id = msg.client_id;
-		if (msg.to)
-			params.to = msg.to;
-		request('POST', 'send', params, 20000, function (status, body) {
-			if (status === 0 && tries === 0 && g === gen)
-				setTimeout(function () {
-					if (g === gen)
-						sendOne(msg, 1, done);
-				}, 1000);
-			else
-				done(status, body);
-		});
+		button(el, 'resend-held', 'Send again', outbox.releaseHeld);
+		button(el, 'drop-held', 'Drop', outbox.dropHeld);
 	}
 
 	/* ---- images ---- */
 
-	/* Did the browser pass the upload to us as XMLHttpRequest 2 can? */
+	/* Can the browser post a form's file by script (XMLHttpRequest 2)? */
 	function canPostFormData() {
-		/* (Old Safari's FormData is an 'object', not a 'function'.) */
-		return !!window.FormData && 'upload' in new XMLHttpRequest();
+		var xhr;
+
+		if (!window.FormData)
+			return false;
+		xhr = net.createXHR();
+		return !!xhr && 'upload' in xhr;
 	}
 
 	/* The answer to an upload, however it came. */
@@ -815,7 +987,7 @@
 			setText($('image-error'), '');
 		} else
 			setText($('image-error'),
-			    errorText(status, body, 'Not sent'));
+			    net.errorText(status, body, 'Not sent'));
 	}
 
 	/*
@@ -823,7 +995,7 @@
 	 * else let the form go to the hidden frame (returns true).
 	 */
 	function onImage() {
-		var form = $('image-form'), xhr = null, g = gen;
+		var form = $('image-form'), xhr = null, g = gen, to;
 
 		if (!me || uploading)
 			return false;
@@ -831,9 +1003,14 @@
 			setText($('image-error'), 'Choose an image first.');
 			return false;
 		}
-		$('image-csrf').value = csrf;
+		to = imageTarget();
+		$('image-csrf').value = net.csrf;
 		$('image-room').value = room;
-		$('image-client-id').value = newClientId();
+		$('image-to').value = to || '';
+		/* An empty field would be a "to" of nobody. */
+		$('image-to').disabled = !to;
+		$('image-room').disabled = !!to;
+		$('image-client-id').value = outbox.newId();
 		setText($('image-error'), '');
 		$('image-button').disabled = true;
 		uploading = g;
@@ -844,20 +1021,22 @@
 		 */
 		uploadTimer = setTimeout(function () {
 			if (xhr) {
-				xhr.onreadystatechange = noop;
+				xhr.onreadystatechange = net.noop;
 				xhr.abort();
 			}
 			uploaded(g, 0, null);
 		}, 60000);
 		if (!canPostFormData())
 			return true;
-		xhr = new XMLHttpRequest();
-		xhr.open('POST', API + 'image', true);
-		xhr.setRequestHeader('X-CSRF-Token', csrf);
+		xhr = net.createXHR();
+		xhr.open('POST', net.API + 'image', true);
+		xhr.setRequestHeader('X-CSRF-Token', net.csrf);
 		xhr.onreadystatechange = function () {
 			if (xhr.readyState !== 4)
 				return;
-			uploaded(g, xhr.status, parseJSON(xhr.responseText));
+			if (xhr.status)
+				answered(xhr.status);
+			uploaded(g, xhr.status, net.parseJSON(xhr.responseText));
 		};
 		xhr.send(new window.FormData(form));
 		return false;
@@ -873,7 +1052,8 @@
 			doc = frame.contentWindow.document;
 			el = doc.getElementById('result');
 			if (el)
-				body = parseJSON(el.innerText || el.textContent);
+				body = net.parseJSON(el.innerText ||
+				    el.textContent);
 		} catch (e) {
 		}
 		if (body)
@@ -884,12 +1064,44 @@
 
 	/* ---- start ---- */
 
-	function init() {
-		var saved = stored();
+	function on(el, name, fn) {
+		if (el.attachEvent)
+			el.attachEvent('on' + name, fn);
+		else
+			el['on' + name] = fn;
+	}
 
+	function init() {
+		var saved = net.load(STORE_KEY), r = net.load(ROOMS_KEY), i;
+
+		if (r)
+			r = r.split(',');
+		for (i = 0; r && i < r.length; i++)
+			if (ROOM_RE.test(r[i]))
+				rooms.push(r[i]);
+		net.onAnswer = answered;
+		outbox.restore();
+		outbox.onChange = renderOutbox;
+		outbox.onDelivered = function (item, id) {
+			if (!view.seen[id])
+				delivered.push({ id: id, item: item });
+		};
+		outbox.onSessionEnded = sessionEnded;
+		outbox.onWait = function (ms, status) {
+			if (status !== 429)
+				troubled(status);
+		};
 		$('login-form').onsubmit = handler(onLogin);
 		$('send-form').onsubmit = handler(onSend);
+		$('room-form').onsubmit = handler(onRoomForm);
 		$('older').onclick = handler(loadOlder);
+		$('retry').onclick = handler(retryNow);
+		$('users-toggle').onclick = handler(togglePanel);
+		$('new-below').onclick = handler(view.toBottom);
+		$('messages').onscroll = view.onScroll;
+		$('text').onkeydown = onKey;
+		$('text').onkeyup = onTyping;
+		$('text').oninput = onTyping;
 		window.onhashchange = function () {
 			if (me)
 				switchRoom(roomOfAddress());
@@ -902,15 +1114,35 @@
 				return false;
 			}
 		};
-		if ($('upload-frame').attachEvent)
-			$('upload-frame').attachEvent('onload', onFrameLoad);
-		else
-			$('upload-frame').onload = onFrameLoad;
+		on($('upload-frame'), 'load', onFrameLoad);
 		$('logout').onclick = handler(onLogout);
-		if (saved && saved.indexOf('\n') > 0)
-			resume(saved);
-		else
-			showLogin('');
+		window.onresize = layout;
+		window.ononline = retryNow;
+		window.onoffline = function () {
+			if (me) {
+				trouble = true;
+				setStatus('Offline; waiting for the network\u2026',
+				    true);
+			}
+		};
+		window.onfocus = function () {
+			focused = true;
+			seenAll();
+			if (trouble)
+				retryNow();
+		};
+		window.onblur = function () {
+			focused = false;
+		};
+		document.onvisibilitychange = seenAll;
+		window.onpagehide = onUnload;
+		window.onbeforeunload = function () {
+			onUnload();
+			window.onpagehide = null;
+		};
+		panelOpen = viewport().w >= NARROW;
+		renderOutbox();
+		resume(saved);
 	}
 
 	init();
