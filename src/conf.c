@@ -57,6 +57,9 @@ static const char usage_text[] =
     "      --retain DAYS        delete events (and their images) older than\n"
     "                           DAYS days, and sessions ended before then;\n"
     "                           0 keeps them for ever (default 0)\n"
+    "      --index-delay MS     index new events for search this long after\n"
+    "                           they come, 0 to 3600000 (default 250); a\n"
+    "                           search indexes them first whatever this is\n"
     "  -l, --log-level LEVEL    error, warn, info or debug (default info)\n"
     "  -h, --help               show this help and exit\n"
     "  -V, --version            show the version and exit\n";
@@ -74,7 +77,8 @@ enum {
 	OPT_MAX_BODY,
 	OPT_MAX_IMAGE,
 	OPT_SESSION_POLLS,
-	OPT_RETAIN
+	OPT_RETAIN,
+	OPT_INDEX_DELAY
 };
 
 static const struct option long_options[] = { { "socket", required_argument,
@@ -96,6 +100,7 @@ static const struct option long_options[] = { { "socket", required_argument,
 	{ "image-quota", required_argument, NULL, OPT_IMAGE_QUOTA },
 	{ "image-store", required_argument, NULL, OPT_IMAGE_STORE },
 	{ "retain", required_argument, NULL, OPT_RETAIN },
+	{ "index-delay", required_argument, NULL, OPT_INDEX_DELAY },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 } };
@@ -116,6 +121,7 @@ conf_defaults(struct conf *c)
 	c->rate_window = 10;
 	c->sync_full = 1;
 	c->busy_timeout_ms = 5000;
+	c->index_delay_ms = 250;
 	c->watch_interval_ms = 100;
 	c->max_body = 65536;
 	c->max_image = 1 << 20;
@@ -254,6 +260,11 @@ conf_apply(struct conf *c, int opt, const char *arg)
 		if (parse_number(arg, 0, 36500, &v) == -1)
 			return bad_value("retain", arg);
 		c->retain_days = (int)v;
+		return 0;
+	case OPT_INDEX_DELAY:
+		if (parse_number(arg, 0, 3600000, &v) == -1)
+			return bad_value("index-delay", arg);
+		c->index_delay_ms = (int)v;
 		return 0;
 	case 'l':
 		if (log_parse_level(arg, &c->log_level) == -1)

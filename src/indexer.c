@@ -1,0 +1,37 @@
+/*
+ * indexer: the words of new events into the full-text index (see
+ * indexer.h).
+ */
+#include "indexer.h"
+#include "loop.h"
+
+static struct app	*indexer_app;
+static struct loop_timer indexer_timer;
+
+/* Index one batch; again at once if there may be more. */
+static void
+indexer_tick(struct loop_timer *t)
+{
+	int more = 0;
+
+	if (store_index(indexer_app->store, STORE_INDEX_BATCH, &more) !=
+	    STORE_OK)
+		more = 0;
+	loop_timer_at(
+	    t, loop_now() + (more ? 0 : indexer_app->conf->index_delay_ms));
+}
+
+/* Start indexing at once: a restart may have left a backlog. */
+void
+indexer_start(struct app *app)
+{
+	indexer_app = app;
+	loop_timer_init(&indexer_timer, indexer_tick);
+	loop_timer_at(&indexer_timer, loop_now());
+}
+
+void
+indexer_stop(void)
+{
+	loop_timer_cancel(&indexer_timer);
+}
