@@ -194,7 +194,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	 * new mark.
 	 */
 	[S_INDEX_PENDING] = "SELECT coalesce((SELECT max(id) FROM events)"
-			    " > hi, 0) FROM search_indexed",
+			    " > (SELECT hi FROM search_indexed), 0)",
 	[S_INDEX_BOUND] = "SELECT max(id), count(*) FROM (SELECT id FROM"
 			  " events WHERE id > (SELECT hi FROM search_indexed)"
 			  " ORDER BY id LIMIT ?1)",
