@@ -3,7 +3,8 @@
 # index's mark are found by a search all the same (it indexes them first),
 # whoever wrote them; deleting or updating one before it was indexed
 # leaves the index exact; one below the mark is indexed by the trigger;
-# a restart indexes what was left; the sweep indexes by itself; and
+# a restart indexes what was left; a database of version 7 is taken
+# over; the sweep indexes by itself; and
 # --index-delay takes its range. "Exact": the index holds the words of
 # the messages and private messages up to the mark, and nothing else,
 # compared term by term with an index built afresh (fts5vocab), as the
@@ -174,6 +175,38 @@ def t_restart(st):
     exact(st, "after the restart")
 
 
+def t_from_version_7(st):
+    """A database of schema version 7 (sql/007's triggers index in the
+    send) is taken over: the mark is its last event, what it indexed is
+    found, and what comes after is indexed by the sweep."""
+    a = login_client(st)
+    w = "v7" + secrets.token_hex(3)
+    search(a, w)  # everything indexed, as 007 would have it
+    a.logout()
+    st.stop()
+    top = os.environ.get("TOP_SRCDIR") or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    with open(os.path.join(top, "sql", "007-search.sql")) as f:
+        v7 = f.read()
+    triggers = v7[v7.index("CREATE TRIGGER"):v7.rindex("END;") + 4]
+    sh(st, "BEGIN; DROP TABLE search_indexed; DROP TRIGGER events_fts_insert;"
+           " DROP TRIGGER events_fts_delete; DROP TRIGGER events_fts_update;\n"
+           + triggers + "\nPRAGMA user_version = 7; COMMIT;")
+    sh(st, "INSERT INTO events (type, room, sender, text)"
+           " VALUES ('message', 'lobby', 'system', '%s old');" % w)
+    top_id = int(sh(st, "SELECT max(id) FROM events;"))
+    tap.eq(fts_ids(st, w), [top_id], "version 7 indexes in the insert")
+    st.start()
+    tap.eq(sh(st, "PRAGMA user_version; SELECT hi FROM search_indexed;").split(),
+           ["8", str(top_id)], "migrated to 8, the mark at the last event")
+    exact(st, "after the migration")
+    a = login_client(st)
+    i = a.must_send("%s new" % w)
+    tap.eq(ids_of(search(a, w).events), [top_id, i], "old and new events are found")
+    exact(st, "after a search")
+    a.logout()
+
+
 def t_sweep(st):
     """With the default --index-delay, new events are indexed without a
     search."""
@@ -205,7 +238,7 @@ def t_option():
 
 with Stack(RATE + HOUR, tap=tap, name="stack with an hour's delay") as st:
     for t in (t_pending_found, t_shell_insert, t_change_before_index, t_below_mark,
-              t_backlog, t_restart):
+              t_backlog, t_restart, t_from_version_7):
         tap.run(t, st)
     alive_check(tap, st, "the index tests")
 with Stack(RATE, workers=2, tap=tap, name="stack with the default delay") as st:
