@@ -1,9 +1,9 @@
 -- chatd schema: the full-text index of 007, written after the send.
 --
 -- 007 indexed every message in the transaction that wrote it, and that
--- cost sends a sixth of their rate: FTS5 pays for each transaction that
--- writes to it (a new segment, merges), and with the group commit that
--- was every send batch. Now events_fts holds the events up to a mark,
+-- cost sends nearly a third of their rate: FTS5 pays for each
+-- transaction that writes to it (a new segment, merges), and with the
+-- group commit that was every send batch. Now events_fts holds the events up to a mark,
 -- search_indexed.hi; chatd indexes those above it, up to a thousand per
 -- transaction, a quarter of a second after they come, and before it
 -- answers a search (store_index), so a search sees every event written

@@ -30,6 +30,7 @@ indexer_start(struct app *app)
 	loop_timer_at(&indexer_timer, loop_now());
 }
 
+/* Stop indexing: the worker is stopping. */
 void
 indexer_stop(void)
 {
