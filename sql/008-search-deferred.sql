@@ -31,6 +31,8 @@
 -- And to build the whole index again (007's recipe, which indexes every
 -- event there is), move the mark to the top in the same transaction:
 --   UPDATE search_indexed SET hi = (SELECT coalesce(max(id), 0) FROM events);
+--
+-- Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 CREATE TABLE search_indexed (
 	one INTEGER PRIMARY KEY CHECK (one = 1),
 	hi INTEGER NOT NULL

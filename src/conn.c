@@ -1,5 +1,7 @@
 /*
  * conn: FastCGI answers written without blocking (see conn.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -41,6 +43,7 @@ conn_new(int fd, int request_id)
 	c->request_id = request_id;
 	c->state = CONN_NEW;
 	c->req.pool = pool_new();
+	c->started_ms = loop_now();
 	buf_init(&c->out);
 	live_conns++;
 	return c;
@@ -68,6 +71,8 @@ conn_reuse(struct conn *c, int request_id)
 	c->request_id = request_id;
 	c->keep = 0;
 	c->req.pool = pool_new();
+	c->started_ms = loop_now();
+	c->route = NULL;
 }
 
 /* The answer is out and nginx keeps the connection: wait for the next. */

@@ -9,6 +9,8 @@
  * none of them can stop this process by sending half a request, or
  * nothing, because libfcgi reads a request only once it is whole
  * (conn_read.c, fcgi_scan.c), from the socket or from a copy of it.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <errno.h>
 #include <fcgiapp.h>
@@ -39,18 +41,77 @@ static struct loop_io	 listen_io = { -1, NULL, 0 };
 static struct loop_timer accept_resume;
 static int		 accept_starved; /* paused since the last accept */
 
-/* Is something already listening on path? */
+/*
+ * Does a server answer on sa? 1 if one does, 0 if the socket is stale (no
+ * one listens), -1 if it cannot be told (after logging why).
+ */
 static int
 socket_in_use(const struct sockaddr_un *sa)
 {
-	int fd, used;
+	int fd, rc;
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return 0;
-	used = connect(fd, (const struct sockaddr *)sa, sizeof *sa) == 0;
+	if (fd < 0) {
+		log_error("socket: %s", strerror(errno));
+		return -1;
+	}
+	rc = connect(fd, (const struct sockaddr *)sa, sizeof *sa);
 	close(fd);
-	return used;
+	if (rc == 0)
+		return 1;
+	if (errno == ECONNREFUSED)
+		return 0;
+	log_error("%s: cannot tell whether a server is listening there: %s",
+	    sa->sun_path, strerror(errno));
+	return -1;
+}
+
+/* The address of the socket at path; -1 if it does not fit. */
+static int
+socket_address(const char *path, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sa->sun_path) {
+		log_error("socket path too long (at most %zu bytes): %s",
+		    sizeof sa->sun_path - 1, path);
+		return -1;
+	}
+	memcpy(sa->sun_path, path, strlen(path));
+	return 0;
+}
+
+/*
+ * Before anything is made: may chatd listen at --socket? Yes if nothing is
+ * there, or a stale socket that no server answers on (fcgi_listen replaces
+ * it). Any other file is refused and left alone, and so is a socket with a
+ * server on it. 0, or -1 after logging why.
+ */
+int
+fcgi_check_socket(const struct conf *conf)
+{
+	struct sockaddr_un sa;
+	struct stat	   st;
+	int		   used;
+
+	if (socket_address(conf->socket_path, &sa) == -1)
+		return -1;
+	if (lstat(conf->socket_path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_error("%s: %s", conf->socket_path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_error("%s: exists and is not a socket: refused, and left "
+			  "alone",
+		    conf->socket_path);
+		return -1;
+	}
+	if ((used = socket_in_use(&sa)) == 1)
+		log_error(
+		    "%s: another server is listening there", conf->socket_path);
+	return used == 0 ? 0 : -1;
 }
 
 /* Give the socket its group and mode; -1 after logging why. */
@@ -79,28 +140,23 @@ socket_permissions(const struct conf *conf)
 
 /*
  * Create the listening unix socket: refuse if another server is on the
- * path, replace a stale one. Returns the fd, or -1 after logging why.
+ * path or it is no socket, replace a stale one. Returns the fd, or -1
+ * after logging why.
  */
 int
 fcgi_listen(const struct conf *conf)
 {
 	struct sockaddr_un sa;
+	struct stat	   st;
 	mode_t		   old_mask;
 	int		   fd, rc;
 
-	memset(&sa, 0, sizeof sa);
-	sa.sun_family = AF_UNIX;
-	if (strlen(conf->socket_path) >= sizeof sa.sun_path) {
-		log_error("socket path too long: %s", conf->socket_path);
+	if (fcgi_check_socket(conf) == -1 ||
+	    socket_address(conf->socket_path, &sa) == -1)
 		return -1;
-	}
-	memcpy(sa.sun_path, conf->socket_path, strlen(conf->socket_path));
-	if (socket_in_use(&sa)) {
-		log_error(
-		    "%s: another server is listening there", conf->socket_path);
-		return -1;
-	}
-	unlink(conf->socket_path);
+	/* Checked just now: what is there is a stale socket, if anything. */
+	if (lstat(conf->socket_path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(conf->socket_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		log_error("socket: %s", strerror(errno));
@@ -331,6 +387,17 @@ fcgi_start(struct app *a, int listen_fd)
 	loop_timer_init(&accept_resume, resume_accepting);
 	conn_read_init(on_request, router_max_body(a), DRAIN_LIMIT);
 	loop_io_set(&listen_io, EPOLLIN | EPOLLEXCLUSIVE);
+}
+
+/*
+ * The settings were read again (SIGHUP): a request is read whole up to the
+ * largest body a route now takes. Nothing to do before fcgi_start.
+ */
+void
+fcgi_limits_changed(void)
+{
+	if (app != NULL)
+		conn_read_set_keep(router_max_body(app));
 }
 
 /*

@@ -1,6 +1,8 @@
 /*
  * indexer: the words of new events into the full-text index (see
  * indexer.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include "indexer.h"
 #include "loop.h"

@@ -11,6 +11,8 @@
  * send batch. A search indexes what is left before it reads
  * (store_search), so it never misses an event written before it; a
  * restart finds the events left above the mark and indexes them.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_INDEXER_H
 #define CHATD_INDEXER_H

@@ -17,7 +17,18 @@
  * One process runs one thread around one epoll loop; --workers N forks N
  * such processes on the same socket and database, and this file's
  * supervisor restarts one that dies. SIGTERM or SIGINT: stop accepting,
- * answer every waiting poll, finish writing, exit.
+ * answer every waiting poll, finish writing, exit. SIGHUP: read the
+ * configuration again (conf_reload; the supervisor passes it on to the
+ * workers). SIGUSR1, which libfcgi would otherwise take for itself:
+ * each worker logs its summary line at once.
+ *
+ * Start-up runs every check that can fail before it makes anything: the
+ * options and the file, the users and groups, the socket's path (only a
+ * stale socket may be there), the database's directory and its schema
+ * version, read without writing. Only then does it make the directories,
+ * create or migrate the database, listen, and drop root (priv.c).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <errno.h>
 #include <fcgiapp.h>
@@ -29,6 +40,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,6 +53,8 @@
 #include "loop.h"
 #include "metrics.h"
 #include "notify.h"
+#include "priv.h"
+#include "reply.h"
 #include "retain.h"
 #include "session.h"
 #include "store.h"
@@ -48,10 +62,19 @@
 #include "watch.h"
 
 #define STOP_GRACE_MS 5000 /* to finish writing answers at exit */
+#define SUMMARY_MS 60000   /* a summary line this often, at info */
 
-static struct app     app;
-static struct loop_io signal_io = { -1, NULL, 0 };
-static int64_t	      stop_deadline = -1;
+#ifndef CHATD_FCGI_VERSION
+#define CHATD_FCGI_VERSION "unknown"
+#endif
+
+static struct app	 app;
+static struct conf	 settings;
+static int		 main_argc; /* for conf_reload */
+static char	       **main_argv;
+static struct loop_io	 signal_io = { -1, NULL, 0 };
+static struct loop_timer summary_timer;
+static int64_t		 stop_deadline = -1;
 
 /* Block the signals we handle, so they queue for signalfd (or sigwait). */
 static void
@@ -61,6 +84,7 @@ block_signals(sigset_t *set)
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
 	sigaddset(set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, set, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -86,6 +110,39 @@ worker_stop(void)
 	stop_deadline = loop_now() + STOP_GRACE_MS;
 }
 
+/* SIGHUP: the log file and the configuration, read again. */
+static void
+reload(void)
+{
+	log_reopen();
+	conf_reload(&settings, main_argc, main_argv);
+	fcgi_limits_changed(); /* --max-body, --max-image */
+}
+
+/*
+ * What this process has done since the last summary, at info: once a
+ * minute, and at once on SIGUSR1 (which the timer then starts over).
+ */
+static void
+summary_log(const char *since)
+{
+	struct reply_counts n;
+
+	reply_counts_take(&n);
+	log_info("summary (%s): %lu request%s (%lu failed), %lu send%s, %d "
+		 "poll%s waiting",
+	    since, n.requests, n.requests == 1 ? "" : "s", n.failed, n.sends,
+	    n.sends == 1 ? "" : "s", waiter_count(),
+	    waiter_count() == 1 ? "" : "s");
+	loop_timer_at(&summary_timer, loop_now() + SUMMARY_MS);
+}
+
+static void
+summary_tick(struct loop_timer *t)
+{
+	summary_log("last minute");
+}
+
 static void
 on_signal(struct loop_io *io, uint32_t events)
 {
@@ -94,6 +151,10 @@ on_signal(struct loop_io *io, uint32_t events)
 	while (read(io->fd, &si, sizeof si) == sizeof si) {
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 			worker_stop();
+		else if (si.ssi_signo == SIGHUP)
+			reload();
+		else if (si.ssi_signo == SIGUSR1)
+			summary_log("SIGUSR1");
 	}
 }
 
@@ -121,6 +182,8 @@ worker_run(const struct conf *conf, int listen_fd)
 		return 1;
 	}
 	session_reaper_start(&app);
+	loop_timer_init(&summary_timer, summary_tick);
+	loop_timer_at(&summary_timer, loop_now() + SUMMARY_MS);
 	retain_start(&app);
 	indexer_start(&app);
 	fcgi_start(&app, listen_fd);
@@ -183,6 +246,13 @@ supervise(const struct conf *conf, int listen_fd)
 				if (pids[i] > 0)
 					kill(pids[i], SIGTERM);
 		}
+		if (sig == SIGHUP)
+			reload();
+		for (i = 0;
+		     (sig == SIGHUP || sig == SIGUSR1) && i < conf->workers;
+		     i++)
+			if (pids[i] > 0)
+				kill(pids[i], sig);
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			for (i = 0; i < conf->workers; i++) {
 				if (pids[i] != pid)
@@ -235,19 +305,86 @@ raise_fd_limit(void)
 		log_warn("setrlimit(RLIMIT_NOFILE): %s", strerror(errno));
 }
 
+/*
+ * Every check that can fail, before anything is made: the users and
+ * groups, the socket's path, the database's directory and schema.
+ */
+static int
+check_all(struct priv *p)
+{
+	if (priv_lookup(&settings, p) == -1 || priv_check(&settings, p) == -1)
+		return -1;
+	if (fcgi_check_socket(&settings) == -1)
+		return -1;
+	return store_check(settings.db_path);
+}
+
+/*
+ * Make what chatd needs, in order: directories, the database (created or
+ * migrated, then given to the user), the socket; then drop root. The
+ * listening socket, or -1 after logging why.
+ */
+static int
+make_all(const struct priv *p)
+{
+	int fd;
+
+	if (priv_prepare(&settings, p) == -1 ||
+	    prepare_store(&settings) == -1 || priv_own_db(&settings, p) == -1)
+		return -1;
+	if ((fd = fcgi_listen(&settings)) == -1)
+		return -1;
+	if (priv_drop(&settings, p) == -1) {
+		close(fd);
+		unlink(settings.socket_path);
+		return -1;
+	}
+	return fd;
+}
+
+/* The start-up lines: versions, where, as whom, every setting. */
+static void
+log_start(void)
+{
+	log_info("chatd %s (SQLite %s, libfcgi %s) serving %s on %s (%d "
+		 "worker%s) as uid %ld gid %ld",
+	    PACKAGE_VERSION, sqlite3_libversion(), CHATD_FCGI_VERSION,
+	    settings.db_path, settings.socket_path, settings.workers,
+	    settings.workers > 1 ? "s" : "", (long)getuid(), (long)getgid());
+	conf_log(&settings);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct conf conf;
+	struct priv p;
+	sigset_t    set;
 	int	    listen_fd, rc;
 
-	conf_defaults(&conf);
-	switch (conf_parse(&conf, argc, argv)) {
+	/* Before libfcgi's FCGX_Init could take SIGUSR1 and SIGTERM. */
+	block_signals(&set);
+	main_argc = argc;
+	main_argv = argv;
+	switch (conf_load(&settings, argc, argv)) {
 	case CONF_EXIT_OK: return 0;
-	case CONF_EXIT_ERROR: return 2;
+	case CONF_EXIT_USAGE: return 2;
+	case CONF_EXIT_ENV: return 1;
 	case CONF_OK: break;
 	}
-	log_set_level(conf.log_level);
+	log_set_level(settings.log_level);
+	if (log_open(settings.syslog, settings.syslog_facility,
+		settings.log_file) == -1)
+		return 1;
+	if (settings.check_config) {
+		if (priv_lookup(&settings, &p) == -1)
+			return 1;
+		printf("chatd: the configuration is good (%s and the command "
+		       "line)\n",
+		    settings.config_path ? settings.config_path : "no file");
+		return 0;
+	}
+	if (check_all(&p) == -1)
+		return 1;
 	raise_fd_limit();
 	/*
 	 * SQLite allocates and frees about 170 KB for the temporary b-tree of
@@ -266,20 +403,16 @@ main(int argc, char **argv)
 		log_error("FCGX_Init failed");
 		return 1;
 	}
-	if (prepare_store(&conf) == -1)
-		return 1;
-	if ((listen_fd = fcgi_listen(&conf)) == -1)
+	if ((listen_fd = make_all(&p)) == -1)
 		return 1;
 	metrics_init(); /* before the workers: they share it */
-	log_info("chatd %s serving %s on %s (%d worker%s)", PACKAGE_VERSION,
-	    conf.db_path, conf.socket_path, conf.workers,
-	    conf.workers > 1 ? "s" : "");
+	log_start();
 	notify_ready();
-	if (conf.workers == 1)
-		rc = worker_run(&conf, listen_fd);
+	if (settings.workers == 1)
+		rc = worker_run(&settings, listen_fd);
 	else
-		rc = supervise(&conf, listen_fd);
-	unlink(conf.socket_path);
+		rc = supervise(&settings, listen_fd);
+	unlink(settings.socket_path);
 	log_info("stopped");
 	return rc;
 }

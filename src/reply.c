@@ -1,13 +1,20 @@
 /*
  * reply: statuses, headers and JSON bodies (see reply.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "json.h"
+#include "log.h"
 #include "metrics.h"
 #include "reply.h"
 
-#define FRAME_MIN 600 /* bytes of a ?frame=1 page, at least */
+#define FRAME_MIN 600	 /* bytes of a ?frame=1 page, at least */
+#define LOG_PATH_MAX 120 /* bytes of a path in the log */
+
+static struct reply_counts counts;
 
 static const struct {
 	const char *code;
@@ -39,6 +46,66 @@ int
 reply_error_status(enum api_error e)
 {
 	return api_errors[e].status;
+}
+
+/* The counts since the last call, which starts them again. */
+void
+reply_counts_take(struct reply_counts *out)
+{
+	*out = counts;
+	memset(&counts, 0, sizeof counts);
+}
+
+/* s for a log line: bytes other than printable ASCII as \xHH, cut short. */
+static void
+log_safe(const char *s, char *out, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t		  n = 0;
+	unsigned char	  ch;
+
+	for (; s != NULL && *s != '\0' && n + 5 < size; s++) {
+		ch = (unsigned char)*s;
+		if (ch > 0x20 && ch < 0x7f && ch != '\\') {
+			out[n++] = (char)ch;
+			continue;
+		}
+		out[n++] = '\\';
+		out[n++] = 'x';
+		out[n++] = hex[ch >> 4];
+		out[n++] = hex[ch & 15];
+	}
+	out[n] = '\0';
+	if (s != NULL && *s != '\0' && n + 3 < size)
+		memcpy(out + n, "...", 4);
+}
+
+/*
+ * Count the answer, and log it: at info if it failed, else at debug. A
+ * parked poll has only its route left.
+ */
+static void
+log_answer(const struct conn *c, int status, const char *code)
+{
+	const struct request *r = &c->req;
+	const char	     *path = r->path ? r->path : c->route;
+	enum log_level	      level = status >= 400 ? LOG_INFO : LOG_DEBUG;
+	char		      safe[LOG_PATH_MAX + 8];
+
+	counts.requests++;
+	if (status >= 400)
+		counts.failed++;
+	else if (c->route != NULL && r->method != NULL &&
+	    strcmp(r->method, "POST") == 0 &&
+	    (strcmp(c->route, "/api/send") == 0 ||
+		strcmp(c->route, "/api/image") == 0))
+		counts.sends++;
+	if (!log_enabled(level))
+		return;
+	log_safe(path, safe, sizeof safe);
+	log_msg(level, "request: %d %s %s %s nick=%s %lld ms", status,
+	    code ? code : "-", r->method ? r->method : "-", path ? safe : "-",
+	    r->nick ? r->nick : "-", (long long)(loop_now() - c->started_ms));
 }
 
 static const char *
@@ -126,12 +193,13 @@ reply_format_frame(struct buf *out, int status, const char *extra_headers,
 
 /* Send an answer, as JSON or (?frame=1) as its HTML page. */
 static void
-respond(struct conn *c, int status, const char *extra_headers, const char *body,
-    size_t len)
+respond(struct conn *c, int status, const char *code, const char *extra_headers,
+    const char *body, size_t len)
 {
 	struct buf out;
 
 	metrics_request(c->req.path, status);
+	log_answer(c, status, code);
 	buf_init(&out);
 	if (c->req.frame)
 		reply_format_frame(&out, status, extra_headers, body, len);
@@ -145,7 +213,7 @@ respond(struct conn *c, int status, const char *extra_headers, const char *body,
 void
 reply_json(struct conn *c, const struct buf *body, const char *extra_headers)
 {
-	respond(c, 200, extra_headers, body->data, body->len);
+	respond(c, 200, NULL, extra_headers, body->data, body->len);
 }
 
 /*
@@ -159,6 +227,7 @@ reply_image(struct conn *c, const char *type, const void *data, size_t len)
 	struct buf out;
 
 	metrics_request(c->req.path, 200);
+	log_answer(c, 200, NULL);
 	buf_init(&out);
 	buf_printf(&out,
 	    "Status: 200 OK\r\n"
@@ -213,6 +282,7 @@ reply_error(struct conn *c, enum api_error e, const char *message,
 	json_key(&body, "message");
 	json_cstring(&body, message);
 	buf_addc(&body, '}');
-	respond(c, api_errors[e].status, extra_headers, body.data, body.len);
+	respond(c, api_errors[e].status, api_errors[e].code, extra_headers,
+	    body.data, body.len);
 	buf_free(&body);
 }

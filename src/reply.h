@@ -5,6 +5,12 @@
  * say what went wrong (API_BAD_NICK) and a sentence for people, never a
  * number. Every JSON answer carries the three headers of docs/api.md; an
  * upload that asked for it (?frame=1) gets it inside an HTML page.
+ *
+ * Every answer is logged here too: at info a line for each that failed
+ * (status, error code, path, the session's nick, milliseconds), at debug
+ * one for every request. Never a token: no query string, no header.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_REPLY_H
 #define CHATD_REPLY_H
@@ -29,6 +35,14 @@ enum api_error {
 	API_UNAVAILABLE
 };
 
+/* What the answers of this process were, since the last look. */
+struct reply_counts {
+	unsigned long requests;
+	unsigned long failed; /* 4xx and 5xx */
+	unsigned long sends;  /* messages and images written */
+};
+
+void	    reply_counts_take(struct reply_counts *);
 const char *reply_error_code(enum api_error);
 int	    reply_error_status(enum api_error);
 void	    reply_json(struct conn *, const struct buf *, const char *);

@@ -6,6 +6,8 @@
  * name/value pairs held in the request's pool. Nothing here trusts its
  * input: every length is checked, malformed percent-escapes and repeated
  * names are errors, and values keep their length (they may hold NULs).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_REQUEST_H
 #define CHATD_REQUEST_H
@@ -37,6 +39,7 @@ struct request {
 	const char    *csrf_header;    /* HTTP_X_CSRF_TOKEN */
 	const char    *remote_addr;
 	const char    *https; /* HTTPS: "on" over TLS */
+	const char    *nick;  /* the session's, once known (for the log) */
 	struct str     body;
 	int	       body_too_large;
 	int	       multipart_ok; /* the route takes multipart/form-data */

@@ -2,6 +2,8 @@
  * router: the table of endpoints (see docs/api.md), and the checks every
  * request passes before its handler: a known path, the right method,
  * arguments that decode, a body within the limit.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdio.h>
 #include <string.h>
@@ -114,6 +116,7 @@ router_dispatch(struct app *app, struct conn *c)
 	const char	   *why;
 	char		    allow[32];
 
+	c->route = rt != NULL ? rt->path : NULL;
 	if (rt == NULL) {
 		reply_error(c, API_NOT_FOUND, "No such endpoint.", NULL);
 		return;
@@ -141,6 +144,5 @@ router_dispatch(struct app *app, struct conn *c)
 		reply_error(c, API_BAD_REQUEST, why, NULL);
 		return;
 	}
-	log_debug("%s %s", req->method, req->path);
 	rt->handler(app, c);
 }

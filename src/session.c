@@ -1,5 +1,7 @@
 /*
  * session: tokens, authentication, CSRF and the idle reaper (session.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -225,6 +227,7 @@ find_session(
 	}
 	if (changed)
 		session_cache_put(app->store, hash, s);
+	c->req.nick = pool_strndup(c->req.pool, s->nick, strlen(s->nick));
 	return 0;
 }
 

@@ -7,11 +7,17 @@
  * IMMEDIATE) and wait for it at most busy_timeout: past that, and on a
  * full disk or an I/O error, the verb says STORE_UNAVAILABLE and nothing
  * has changed.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "metrics.h"
@@ -397,6 +403,86 @@ fail:
 	sqlite3_free(err);
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
+}
+
+/*
+ * The schema version in a WAL that holds commits not yet in the file
+ * (a chatd that was killed), read through a read-only connection; -1 if
+ * it cannot be read.
+ */
+static long
+wal_user_version(const char *path)
+{
+	sqlite3	     *db = NULL;
+	sqlite3_stmt *s;
+	long	      v = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) ==
+		SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			v = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+/*
+ * Check, writing nothing, that the database at path may be opened: absent
+ * (it will be made), or an SQLite file whose schema is no newer than this
+ * chatd's. The version is read from the file's header (offset 60), or
+ * from its WAL if that holds commits. 0, or -1 after logging why.
+ */
+int
+store_check(const char *path)
+{
+	unsigned char head[100];
+	char	      wal[4096];
+	struct stat   st;
+	ssize_t	      n;
+	long	      version;
+	int	      fd;
+
+	if (stat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_error("%s: not a regular file: refused", path);
+		return -1;
+	}
+	if (st.st_size == 0)
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = read(fd, head, sizeof head);
+	close(fd);
+	if (n != (ssize_t)sizeof head ||
+	    memcmp(head, "SQLite format 3", 16) != 0) {
+		log_error("%s: not an SQLite database: refused", path);
+		return -1;
+	}
+	version =
+	    (long)head[60] << 24 | head[61] << 16 | head[62] << 8 | head[63];
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	if (stat(wal, &st) == 0 && st.st_size > 0 &&
+	    (version = wal_user_version(path)) == -1) {
+		log_error("%s: cannot read its schema version", path);
+		return -1;
+	}
+	if (version > schema_versions) {
+		log_error("%s: schema version %ld is newer than this chatd "
+			  "knows (%d): refused, the file left as it is",
+		    path, version, schema_versions);
+		return -1;
+	}
+	return 0;
 }
 
 /*

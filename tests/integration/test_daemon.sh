@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # The daemon as an operator meets it: options, the schema it leaves for
 # sqlite3 users, its socket, and how it starts and stops. TAP output.
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 set -u
 top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 chatd=${CHATD:-$top/build/src/chatd}
 dir=$(mktemp -d /tmp/chatd-daemon.XXXXXX)
 n=0 failed=0
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$dir"' EXIT
+# No system configuration file; as root (the test machines), root allowed.
+run=("$chatd" --config /dev/null)
+[ "$(id -u)" = 0 ] && run+=(--allow-root)
 
 ok() {	# ok CONDITION-EXIT-STATUS NAME
 	n=$((n + 1))
@@ -24,16 +29,17 @@ ok $? "an image quota smaller than --max-image exits 2"
 "$chatd" --image-store -1 2>/dev/null; [ $? -eq 2 ]; ok $? "a negative --image-store exits 2"
 "$chatd" --max-body 16777217 2>/dev/null; [ $? -eq 2 ]; ok $? "--max-body over 16 MiB exits 2"
 
-# Start one, with a stale socket file in the way.
-touch "$dir/s.sock"
-"$chatd" --socket "$dir/s.sock" --db "$dir/chat.db" --socket-mode 0600 \
+# Start one, with a stale socket in the way (bound, and no one listens).
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
+    "$dir/s.sock"
+"${run[@]}" --socket "$dir/s.sock" --db "$dir/chat.db" --socket-mode 0600 \
     2>"$dir/log" &
 pid=$!
-for i in $(seq 100); do [ -S "$dir/s.sock" ] && break; sleep 0.05; done
-[ -S "$dir/s.sock" ]; ok $? "a stale socket file is replaced"
+for i in $(seq 200); do grep -q serving "$dir/log" 2>/dev/null && break; sleep 0.05; done
+[ -S "$dir/s.sock" ] && grep -q serving "$dir/log"; ok $? "a stale socket is replaced"
 [ "$(stat -c %a "$dir/s.sock")" = 600 ]; ok $? "--socket-mode sets the socket's mode"
 
-"$chatd" --socket "$dir/s.sock" --db "$dir/other.db" 2>"$dir/log2"
+"${run[@]}" --socket "$dir/s.sock" --db "$dir/other.db" 2>"$dir/log2"
 [ $? -eq 1 ] && grep -q 'another server' "$dir/log2"
 ok $? "a second chatd refuses a socket that is in use"
 
@@ -69,7 +75,7 @@ rm -f "$dir/old.db"
 sqlite3 "$dir/old.db" < "$top/sql/001-initial.sql" &&
     sqlite3 "$dir/old.db" "PRAGMA user_version = 1; INSERT INTO events
 	(type, room, sender, text) VALUES ('message', 'lobby', 'old', 'kept')"
-"$chatd" --socket "$dir/s2.sock" --db "$dir/old.db" 2>"$dir/log4" &
+"${run[@]}" --socket "$dir/s2.sock" --db "$dir/old.db" 2>"$dir/log4" &
 pid=$!
 for _ in $(seq 50); do [ -S "$dir/s2.sock" ] && break; sleep 0.1; done
 kill -TERM $pid; wait $pid
@@ -84,7 +90,7 @@ ok $? "and keeps the rows"
 
 # A newer schema than it knows: refuse, rather than corrupt it.
 sqlite3 "$dir/chat.db" 'PRAGMA user_version = 99'
-"$chatd" --socket "$dir/s.sock" --db "$dir/chat.db" 2>"$dir/log3"
+"${run[@]}" --socket "$dir/s.sock" --db "$dir/chat.db" 2>"$dir/log3"
 [ $? -eq 1 ] && grep -q 'newer' "$dir/log3"
 ok $? "a database from a newer chatd is refused"
 

@@ -12,6 +12,8 @@
 # with every row of events, joins and leaves too. Its totals (rows and
 # words, which a 'delete' of what was never indexed would throw off)
 # must be those of the fresh index too.
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 import os
 import secrets

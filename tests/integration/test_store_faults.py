@@ -12,6 +12,8 @@
 # system (a loop mount): root ignores file modes, a remount read-only is
 # refused while chatd holds the files open for writing, and tmpfs lets
 # writes through descriptors opened before the flag; ext2 refuses them.
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 import os
 import shutil
@@ -192,10 +194,12 @@ def t_locked():
         w.after("locked", d)
 
 
+# The mounts are writable by anyone: tools/stack runs chatd as a user of
+# its own (--user), which makes the database's -wal and -shm there.
 def mount_tmpfs(size):
     """A tmpfs of size bytes on a new directory, or None (with why)."""
     d = tempfile.mkdtemp(prefix="chatd-fault-", dir="/tmp")
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%d,mode=0755" % size,
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%d,mode=0777" % size,
                         "chatd-fault", d], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if p.returncode != 0:
         os.rmdir(d)
@@ -220,7 +224,7 @@ def mount_ext2(size):
             os.unlink(img)
             os.rmdir(d)
             return None, why if p is None else p.stdout.decode(errors="replace").strip()
-    os.chmod(d, 0o755)
+    os.chmod(d, 0o777)
     return d, None
 
 

@@ -2,6 +2,8 @@
  * Unit tests of the byte-level encoders: FastCGI records (conn.c), the
  * HTTP answer (reply.c), events as JSON and their visibility (event.c),
  * SHA-256 (sha256.c) and the options (conf.c).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdint.h>
 
@@ -147,32 +149,45 @@ test_sha256(void)
 static void
 test_conf(void)
 {
-	struct conf c;
-	char *ok_argv[] = { "chatd", "--rate-limit", "3/60", "--poll-max", "30",
-		"--sync", "normal", "-w", "3", NULL };
-	char *bad_argv[] = { "chatd", "--rate-limit", "3", NULL };
-	char *idle_argv[] = { "chatd", "--idle-timeout", "10", NULL };
-	char *polls_argv[] = { "chatd", "--session-polls", "64", NULL };
-	char *polls_bad_argv[] = { "chatd", "--session-polls", "65", NULL };
+	struct conf	 c;
+	enum conf_result rc;
+	char *ok_argv[] = { "chatd", "-c", "/dev/null", "--rate-limit", "3/60",
+		"--poll-max", "30", "--sync", "normal", "-w", "3",
+		"--allow-root", NULL };
+	char *bad_argv[] = { "chatd", "-c", "/dev/null", "--rate-limit", "3",
+		NULL };
+	char *idle_argv[] = { "chatd", "-c", "/dev/null", "--idle-timeout",
+		"10", NULL };
+	char *polls_argv[] = { "chatd", "-c", "/dev/null", "--session-polls",
+		"64", NULL };
+	char *polls_bad_argv[] = { "chatd", "-c", "/dev/null",
+		"--session-polls", "65", NULL };
 
-	conf_defaults(&c);
-	ok(conf_parse(&c, 9, ok_argv) == CONF_OK && c.rate_count == 3 &&
-		c.rate_window == 60 && c.poll_max == 30 &&
-		c.poll_timeout == 25 && !c.sync_full && c.workers == 3,
+	rc = conf_load(&c, 12, ok_argv);
+	ok(rc == CONF_OK && c.rate_count == 3 && c.rate_window == 60 &&
+		c.poll_max == 30 && c.poll_timeout == 25 && !c.sync_full &&
+		c.workers == 3 && c.allow_root && c.socket_mode == 0660 &&
+		c.user == NULL,
 	    "options parse");
-	conf_defaults(&c);
-	ok(conf_parse(&c, 3, bad_argv) == CONF_EXIT_ERROR,
-	    "a rate limit needs N/S");
-	conf_defaults(&c);
-	ok(conf_parse(&c, 3, idle_argv) == CONF_EXIT_ERROR,
+	conf_free(&c);
+	rc = conf_load(&c, 5, bad_argv);
+	ok(rc == CONF_EXIT_USAGE, "a rate limit needs N/S");
+	conf_free(&c);
+	rc = conf_load(&c, 5, idle_argv);
+	ok(rc == CONF_EXIT_USAGE,
 	    "an idle timeout shorter than a poll is refused");
-	conf_defaults(&c);
-	ok(c.session_polls == 4 && conf_parse(&c, 3, polls_argv) == CONF_OK &&
-		c.session_polls == 64,
-	    "--session-polls: 4 by default, 64 at most");
-	conf_defaults(&c);
-	ok(conf_parse(&c, 3, polls_bad_argv) == CONF_EXIT_ERROR,
-	    "--session-polls 65 is refused");
+	conf_free(&c);
+	rc = conf_load(&c, 1, ok_argv);
+	ok(rc == CONF_OK && c.session_polls == 4,
+	    "--session-polls: 4 by default");
+	conf_free(&c);
+	rc = conf_load(&c, 5, polls_argv);
+	ok(rc == CONF_OK && c.session_polls == 64,
+	    "--session-polls: 64 at most");
+	conf_free(&c);
+	rc = conf_load(&c, 5, polls_bad_argv);
+	ok(rc == CONF_EXIT_USAGE, "--session-polls 65 is refused");
+	conf_free(&c);
 }
 
 /* ok() evaluates its condition once: a side effect happens once. */
