@@ -54,7 +54,11 @@ SELECT nick,
 FROM sessions WHERE ended_ms IS NULL ORDER BY nick;
 
 -- Full-text search (sql/007-search.sql: events_fts indexes the text of
--- messages and private messages). Words are matched whole, whatever their
+-- messages and private messages). chatd indexes new events a quarter of
+-- a second after they come (sql/008-search-deferred.sql): for a search
+-- from the shell to see the very last ones too, or while chatd is not
+-- running, first run the recipe at the top of sql/008, which indexes
+-- what is above the mark. Words are matched whole, whatever their
 -- case and diacritics; several words must all be there; "..." is a
 -- phrase, OR and NOT work, and word* is a prefix (FTS5 query syntax:
 -- https://sqlite.org/fts5.html#full_text_query_syntax).

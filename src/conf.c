@@ -155,6 +155,11 @@ static const struct conf_entry table[] = {
 	    "delete events (and their images) older than\n"
 	    "DAYS days, and sessions ended before then;\n"
 	    "0 keeps them for ever" },
+	{ "index-delay", 0, T_INT, 0, 3600000, NULL, "250",
+	    FIELD(index_delay_ms), 0, 0, "MS",
+	    "index new events for search this long after\n"
+	    "they come; a search indexes them first\n"
+	    "whatever this is" },
 	{ "log-level", 'l', T_ENUM, 0, 0, level_names, "info", FIELD(log_level),
 	    0, CF_LIVE, "LEVEL",
 	    "error, warn, info (a line per failed request\n"

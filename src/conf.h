@@ -46,6 +46,7 @@ struct conf {
 	int	       image_quota_window; /* ... per this many seconds */
 	long	       image_store;	   /* image bytes in all; 0: no limit */
 	int	       retain_days;	   /* history kept; 0: for ever */
+	int	       index_delay_ms;	   /* new events to the search index */
 	enum log_level log_level;
 	int	       session_polls;	/* parked polls per session */
 	const char    *log_file;	/* instead of stderr, or NULL */

@@ -2,7 +2,8 @@
  * h_search: GET /api/search, the history by its words.
  *
  * The words of q (search.c) are looked up in the full-text index of
- * sql/007 (events_fts), newest first; of the matches, the caller gets the
+ * sql/007 (events_fts), newest first, once the events not yet in it
+ * are (sql/008, store_search); of the matches, the caller gets the
  * ones that history of the same room would show it (the API's "who sees
  * what": the room's messages, and the private messages it sent or
  * received; joins, leaves and images have no words), like history the

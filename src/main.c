@@ -11,6 +11,7 @@
  *   waiter.c   parked polls and their timers
  *   watch.c    new rows in the log, from anyone        -> waiter
  *   store.c    SQLite: the event log and the sessions
+ *   indexer.c  new events into the full-text index, after the send
  *   reply.c    statuses, headers, JSON bodies           -> conn.c
  *
  * One process runs one thread around one epoll loop; --workers N forks N
@@ -47,6 +48,7 @@
 #include "conf.h"
 #include "conn.h"
 #include "fcgi.h"
+#include "indexer.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
@@ -104,6 +106,7 @@ worker_stop(void)
 	watch_stop();
 	session_stop();
 	retain_stop();
+	indexer_stop();
 	stop_deadline = loop_now() + STOP_GRACE_MS;
 }
 
@@ -182,6 +185,7 @@ worker_run(const struct conf *conf, int listen_fd)
 	loop_timer_init(&summary_timer, summary_tick);
 	loop_timer_at(&summary_timer, loop_now() + SUMMARY_MS);
 	retain_start(&app);
+	indexer_start(&app);
 	fcgi_start(&app, listen_fd);
 	while (!app.stopping ||
 	    (conn_busy_count() > 0 && loop_now() < stop_deadline)) {

@@ -92,6 +92,10 @@ enum stmt_id {
 	S_RETAIN_IMAGE,
 	S_RETAIN_EVENT,
 	S_RETAIN_SESSIONS,
+	S_INDEX_PENDING,
+	S_INDEX_BOUND,
+	S_INDEX_ROWS,
+	S_INDEX_MARK,
 	S_SEARCH_IDS,
 	S_SEARCH_ROW,
 	S_COUNT
@@ -190,6 +194,21 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_RETAIN_SESSIONS] =
 	    "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions"
 	    " WHERE ended_ms < ?1 LIMIT ?2)",
+	/*
+	 * The sweep of sql/008: are there events above the mark; the id
+	 * and count of the next ?1 of them; their words into the index; the
+	 * new mark.
+	 */
+	[S_INDEX_PENDING] = "SELECT coalesce((SELECT max(id) FROM events)"
+			    " > (SELECT hi FROM search_indexed), 0)",
+	[S_INDEX_BOUND] = "SELECT max(id), count(*) FROM (SELECT id FROM"
+			  " events WHERE id > (SELECT hi FROM search_indexed)"
+			  " ORDER BY id LIMIT ?1)",
+	[S_INDEX_ROWS] = "INSERT INTO events_fts(rowid, text) SELECT id, text"
+			 " FROM events WHERE id > (SELECT hi FROM"
+			 " search_indexed) AND id <= ?1"
+			 " AND type IN ('message', 'private')",
+	[S_INDEX_MARK] = "UPDATE search_indexed SET hi = ?1",
 	/*
 	 * Search (sql/007: events_fts): the matches, newest first, then
 	 * each one's event if the caller may see it, by the rule of
@@ -1421,6 +1440,57 @@ store_retain(
 }
 
 /*
+ * The sweep of sql/008: in one transaction, put the words of the next
+ * limit events above the mark search_indexed.hi into events_fts and move
+ * the mark past them. *more says whether there may be more above it.
+ * Safe from every process at once: the mark is read under the write
+ * lock, so no event is indexed twice.
+ */
+enum store_result
+store_index(struct store *st, int limit, int *more)
+{
+	sqlite3_stmt	 *s;
+	enum store_result r;
+	int64_t		  bound;
+	int		  n, rc;
+
+	*more = 0;
+	/* Look first without the write lock: usually there is nothing. */
+	if ((rc = (int)query_int(st, S_INDEX_PENDING)) < 0)
+		return store_failed(st, SQLITE_ERROR, "index");
+	if (rc == 0)
+		return STORE_OK;
+	if ((r = begin(st)) != STORE_OK)
+		return r;
+	s = stmt(st, S_INDEX_BOUND);
+	sqlite3_bind_int(s, 1, limit);
+	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return rollback(st, store_failed(st, rc, "index"));
+	}
+	bound = sqlite3_column_int64(s, 0);
+	n = sqlite3_column_int(s, 1);
+	sqlite3_reset(s);
+	if (n == 0)
+		return commit(st);
+	s = stmt(st, S_INDEX_ROWS);
+	sqlite3_bind_int64(s, 1, bound);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return rollback(st, store_failed(st, rc, "index"));
+	s = stmt(st, S_INDEX_MARK);
+	sqlite3_bind_int64(s, 1, bound);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return rollback(st, store_failed(st, rc, "index"));
+	if ((r = commit(st)) == STORE_OK)
+		*more = n == limit;
+	return r;
+}
+
+/*
  * Read the visible event of each match of s into out, newest first, until
  * out has limit; the step result. *more is the last match read if there
  * may be more below it (limit reached, or the scan's end), else 0.
@@ -1460,15 +1530,24 @@ search_rows(struct store *st, sqlite3_stmt *s, const char *room, int64_t sid,
  * matches are looked at, so that a search costs at most that however
  * many matches the caller may not see: *more is then where to go on
  * (the before of the next page), 0 when there is nothing more below.
+ * The events above the mark of sql/008 are indexed first (store_index),
+ * so that the search sees every event written before it.
  */
 enum store_result
 store_search(struct store *st, const char *expr, size_t expr_len,
     const char *room, int64_t sid, int64_t before, int limit, int scan,
     struct event_list *out, int64_t *more)
 {
-	sqlite3_stmt *s;
-	int	      rc;
+	sqlite3_stmt	 *s;
+	enum store_result r;
+	int		  rc, again;
 
+	/* Every event written before the search is in the index first. */
+	do {
+		if ((r = store_index(st, STORE_INDEX_BATCH, &again)) !=
+		    STORE_OK)
+			return r;
+	} while (again);
 	if (exec_stmt(st, S_BEGIN_READ) != SQLITE_DONE)
 		return store_failed(st, SQLITE_ERROR, "search");
 	s = stmt(st, S_SEARCH_IDS);

@@ -36,6 +36,9 @@ struct store;
 #define STORE_RETAIN_MAX 1000
 #define STORE_RETAIN_IMAGE_BYTES (8 << 20)
 
+/* sql/008: events indexed in one transaction, at most. */
+#define STORE_INDEX_BATCH 1000
+
 struct store_session {
 	int64_t id;
 	char	nick[128];
@@ -131,6 +134,7 @@ enum store_result store_history(
 enum store_result store_read_after(
     struct store *, int64_t, int, struct event_list *);
 enum store_result store_retain(struct store *, int64_t, int, int *, int *);
+enum store_result store_index(struct store *, int, int *);
 enum store_result store_search(struct store *, const char *, size_t,
     const char *, int64_t, int64_t, int, int, struct event_list *, int64_t *);
 
