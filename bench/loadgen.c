@@ -20,6 +20,8 @@
  *
  *	loadgen --target chatd|nchan|socketio|ceiling
  *	    --scenario park|fanout|rate|sends --port N [options]
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 
 #ifndef _GNU_SOURCE

@@ -8,6 +8,8 @@
 // Nothing is stored: this is the cheapest Socket.IO chat there is.
 //
 //   node socketio-server.js PORT [PIDFILE]
+//
+// Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 'use strict';
 

@@ -7,6 +7,8 @@
 --
 -- Made to be read with the sqlite3 shell next to a running chatd: see
 -- queries.sql for ready-made questions, and the event_log view below.
+--
+-- Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 -- Who is or was logged in. A live session has ended_ms NULL.
 CREATE TABLE sessions (

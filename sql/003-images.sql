@@ -5,6 +5,8 @@
 -- an image is who may see its event: everyone for a room's image, its
 -- sender and its recipient for a private one. chatd never changes or
 -- deletes a row. queries.sql lists the last images posted.
+--
+-- Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 CREATE TABLE images (
 	id INTEGER PRIMARY KEY AUTOINCREMENT,
 	type TEXT NOT NULL CHECK (type IN

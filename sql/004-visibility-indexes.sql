@@ -9,6 +9,8 @@
 -- rows long. So each way has an index in id order, from which chatd
 -- takes at most the limit and merges (store.c, S_POLL and S_HISTORY):
 -- the room's through events_room, and these three.
+--
+-- Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 CREATE INDEX events_presence ON events(id) WHERE type IN ('join', 'leave');
 CREATE INDEX events_private_sent ON events(sender_session, id)
 	WHERE recipient IS NOT NULL;

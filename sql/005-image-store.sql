@@ -12,6 +12,8 @@
 -- (503, nothing written), and one that would take its session past
 -- --image-quota bytes within the quota's window (429 with Retry-After).
 -- queries.sql shows how to see the total and free space.
+--
+-- Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 CREATE TABLE image_store (
 	id INTEGER PRIMARY KEY CHECK (id = 1),
 	bytes INTEGER NOT NULL

@@ -16,6 +16,8 @@
 -- nick or a key, with "no such function: chatd_nick_skeleton": a row made
 -- by hand cannot carry a wrong key. Only chatd writes sessions; the shell
 -- may read them, and end one (UPDATE sessions SET ended_ms = ...).
+--
+-- Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 ALTER TABLE sessions ADD COLUMN nick_skeleton TEXT NOT NULL DEFAULT '';
 ALTER TABLE sessions ADD COLUMN nick_skeleton_caps TEXT NOT NULL DEFAULT '';
 

@@ -22,6 +22,8 @@
 -- Words are split and folded by the unicode61 tokenizer: letters and
 -- digits of every script, case and diacritics ignored ("Café" = "cafe").
 -- A run of CJK characters without spaces is one word.
+--
+-- Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 CREATE VIRTUAL TABLE events_fts USING fts5(text, content = 'events',
 	content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2');
 INSERT INTO events_fts(rowid, text) SELECT id, text FROM events

@@ -9,5 +9,7 @@
 -- nobody can be confused with it: no person can log in as 'system'.
 --
 -- A public message in a room ('lobby' is where everyone starts):
+--
+-- Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 INSERT INTO events (type, room, sender, text)
 VALUES ('message', 'lobby', 'system', 'The chat restarts at 22:00 UTC.');

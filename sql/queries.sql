@@ -6,6 +6,8 @@
 -- (make install puts this file in the sql/ folder of chatd's data
 -- directory, PREFIX/share/chatd), or paste one at the sqlite3 prompt.
 -- Times are UTC.
+--
+-- Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 .headers on
 .mode column

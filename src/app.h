@@ -1,5 +1,7 @@
 /*
  * app: what every handler works with, set up once by main.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_APP_H
 #define CHATD_APP_H

@@ -1,5 +1,7 @@
 /*
  * buf: length-carrying buffers and the per-request arena (see buf.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdarg.h>
 #include <stdio.h>

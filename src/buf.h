@@ -6,6 +6,8 @@
  * A struct str is a borrowed slice. A struct pool hands out memory that is
  * freed all at once when the request that owns it ends, so parsers can
  * return pointers without anyone tracking them one by one.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_BUF_H
 #define CHATD_BUF_H

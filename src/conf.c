@@ -2,6 +2,8 @@
  * conf: the table of settings, and the command line, the file and --help
  * made from it (see conf.h). tmux's options-table.c is the model: a row
  * per setting, and code that knows only the types.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <errno.h>
 #include <getopt.h>

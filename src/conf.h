@@ -10,6 +10,8 @@
  * together (a poll may not outlast the idle timeout, for one). On SIGHUP,
  * conf_reload reads them all again and applies the settings that can
  * change while chatd runs (the log level and the limits).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_CONF_H
 #define CHATD_CONF_H

@@ -1,5 +1,7 @@
 /*
  * conn: FastCGI answers written without blocking (see conn.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <errno.h>
 #include <stdlib.h>

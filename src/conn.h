@@ -20,6 +20,8 @@
  * A closed conn is not freed at once, since an event for it may still be
  * in the loop's current batch: conn_reap frees the closed ones between
  * batches.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_CONN_H
 #define CHATD_CONN_H
@@ -69,6 +71,7 @@ void	     conn_reuse(struct conn *, int);
 void	     conn_stop_keeping(void);
 void	     conn_encode_records(struct buf *, int, const char *, size_t);
 void	     conn_read_init(conn_next_fn, size_t, size_t);
+void	     conn_read_set_keep(size_t);
 void	     conn_read(struct conn *);
 void	     conn_read_forget(struct conn *);
 

@@ -30,6 +30,8 @@
  * first. A conn still not whole at its deadline is closed. Closes are
  * logged at warn, one line a minute at most for each reason, with the
  * count of the others, so that a flood cannot fill the disk.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -84,13 +86,23 @@ conn_read_init(conn_next_fn fn, size_t keep, size_t drain)
 	rlim_t	      n = 1024;
 
 	next_fn = fn;
-	body_keep = keep;
 	body_drain = drain;
-	mem_max = 4 * keep > MEM_MIN ? 4 * keep : MEM_MIN;
+	conn_read_set_keep(keep);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur / 4 < n)
 		n = rl.rlim_cur / 4 < 16 ? 16 : rl.rlim_cur / 4;
 	reading_max = (int)n;
 	loop_timer_init(&deadline_timer, on_deadline);
+}
+
+/*
+ * The largest body a route takes changed (SIGHUP): keep bodies up to keep
+ * bytes from now on, and let the bytes held grow with it.
+ */
+void
+conn_read_set_keep(size_t keep)
+{
+	body_keep = keep;
+	mem_max = 4 * keep > MEM_MIN ? 4 * keep : MEM_MIN;
 }
 
 /* Why a conn was closed, and when that was last logged. */

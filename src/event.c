@@ -1,5 +1,7 @@
 /*
  * event: events in memory, their JSON, and their visibility (see event.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdlib.h>
 #include <string.h>

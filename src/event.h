@@ -5,6 +5,8 @@
  * history can use the indexes) and here as C (so the waiter can sort a
  * batch of new rows among thousands of parked polls without a query per
  * poll). The tests check that both agree.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_EVENT_H
 #define CHATD_EVENT_H

@@ -9,6 +9,8 @@
  * none of them can stop this process by sending half a request, or
  * nothing, because libfcgi reads a request only once it is whole
  * (conn_read.c, fcgi_scan.c), from the socket or from a copy of it.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <errno.h>
 #include <fcgiapp.h>
@@ -385,6 +387,17 @@ fcgi_start(struct app *a, int listen_fd)
 	loop_timer_init(&accept_resume, resume_accepting);
 	conn_read_init(on_request, router_max_body(a), DRAIN_LIMIT);
 	loop_io_set(&listen_io, EPOLLIN | EPOLLEXCLUSIVE);
+}
+
+/*
+ * The settings were read again (SIGHUP): a request is read whole up to the
+ * largest body a route now takes. Nothing to do before fcgi_start.
+ */
+void
+fcgi_limits_changed(void)
+{
+	if (app != NULL)
+		conn_read_set_keep(router_max_body(app));
 }
 
 /*

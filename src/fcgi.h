@@ -8,6 +8,8 @@
  * answer is framed by conn.c. The listening socket is non-blocking and
  * watched by the loop, so FCGX_Accept_r is only called when a connection
  * is waiting, and its failure with EAGAIN means there are no more.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_FCGI_H
 #define CHATD_FCGI_H
@@ -19,5 +21,6 @@ int  fcgi_check_socket(const struct conf *);
 int  fcgi_listen(const struct conf *);
 void fcgi_start(struct app *, int);
 void fcgi_stop(void);
+void fcgi_limits_changed(void);
 
 #endif

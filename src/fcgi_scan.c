@@ -1,5 +1,7 @@
 /*
  * fcgi_scan: the FastCGI request scanner (see fcgi_scan.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <string.h>
 

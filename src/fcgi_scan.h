@@ -17,6 +17,8 @@
  * The scan goes on across calls: feed it the bytes as they come, in
  * pieces of any size, and it says MORE until the request is whole or
  * malformed.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_FCGI_SCAN_H
 #define CHATD_FCGI_SCAN_H

@@ -8,6 +8,8 @@
  * private image exists. The bytes go out with the type they were judged
  * to have when stored, nosniff, inline, and a long private cache life:
  * an image never changes.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdlib.h>
 #include <string.h>

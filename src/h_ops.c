@@ -10,6 +10,8 @@
  *
  * Neither needs a session: nginx.conf.example lets only the machine
  * itself (127.0.0.1, ::1) reach them.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <sys/stat.h>
 

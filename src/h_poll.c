@@ -5,6 +5,8 @@
  * there are some, or it asked not to wait, it is answered at once;
  * otherwise it is parked in the waiter with poll_answer as the function
  * that will finish it, with news or with nothing when its time is up.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -10,6 +10,8 @@
  * than SEARCH_SCAN matches, so that words common in rooms the caller
  * does not read cost it no more than that; "before" in the answer says
  * where to go on when there may be more.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdint.h>
 

@@ -9,6 +9,8 @@
  * is a send whose event points to the uploaded bytes, stored in the same
  * transaction; it is judged by its bytes (validate_image), never by its
  * name or declared type.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdio.h>
 #include <string.h>

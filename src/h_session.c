@@ -1,5 +1,7 @@
 /*
  * h_session: logging in and out, and who is online.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <string.h>
 

@@ -9,6 +9,8 @@
  *   h_poll.c     GET /api/poll, GET /api/history
  *   h_ops.c      GET /api/metrics, GET /api/health (for operators)
  *   h_search.c   GET /api/search
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_HANDLERS_H
 #define CHATD_HANDLERS_H

@@ -1,5 +1,7 @@
 /*
  * json: JSON encoding (see json.h for the escaping rules and why).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <inttypes.h>
 #include <stdio.h>

@@ -6,6 +6,8 @@
  * go out as \u escapes of four hex digits (docs/api.md, Transport). Bytes that
  * are not valid UTF-8 (a row written by hand with sqlite3 may hold some)
  * become U+FFFD.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_JSON_H
 #define CHATD_JSON_H

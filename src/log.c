@@ -1,5 +1,7 @@
 /*
  * log: levelled lines on standard error, and syslog (see log.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -7,6 +7,8 @@
  * line starts with its syslog priority, <3> to <7>, and no time stamp
  * (journald has its own), so that journalctl -p sees the levels. With
  * --log-file, standard error itself is that file, opened again on SIGHUP.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_LOG_H
 #define CHATD_LOG_H

@@ -1,5 +1,7 @@
 /*
  * log_syslog: chatd's levels as syslog priorities (see log_syslog.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stddef.h>
 #include <syslog.h>

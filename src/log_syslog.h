@@ -5,6 +5,8 @@
  * LOG_DEBUG, as log.h names chatd's levels. Levels are log.h's numbers
  * (0 error .. 3 debug); the facility is an index into
  * log_syslog_facilities, the names --syslog-facility takes.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_LOG_SYSLOG_H
 #define CHATD_LOG_SYSLOG_H

@@ -1,5 +1,7 @@
 /*
  * loop: epoll and timers (see loop.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <errno.h>
 #include <string.h>

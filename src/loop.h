@@ -7,6 +7,8 @@
  * one that needs to run later embeds a struct loop_timer. There are only a
  * handful of timers per process (the waiter's next deadline, the watcher,
  * the idle reaper), so they live in a plain list.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_LOOP_H
 #define CHATD_LOOP_H

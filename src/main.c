@@ -26,6 +26,8 @@
  * stale socket may be there), the database's directory and its schema
  * version, read without writing. Only then does it make the directories,
  * create or migrate the database, listen, and drop root (priv.c).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <errno.h>
 #include <fcgiapp.h>
@@ -111,6 +113,7 @@ reload(void)
 {
 	log_reopen();
 	conf_reload(&settings, main_argc, main_argv);
+	fcgi_limits_changed(); /* --max-body, --max-image */
 }
 
 /*

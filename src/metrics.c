@@ -7,6 +7,8 @@
  * to polls, store errors, and a histogram of the send batch's commit
  * time. Polls waiting is a gauge of each process: each worker keeps its
  * own slot up to date, and a slot whose process has gone counts no more.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <sys/mman.h>
 
@@ -30,6 +32,7 @@ static const char *const endpoints[] = {
 	"/api/image/ID",
 	"/api/poll",
 	"/api/history",
+	"/api/search",
 	"/api/users",
 	"/api/metrics",
 	"/api/health",

@@ -6,6 +6,8 @@
  * metrics_init maps the counters before the workers are forked; without
  * it (the unit tests) they live in this process alone. Counting is an
  * atomic add, with no lock and no system call.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_METRICS_H
 #define CHATD_METRICS_H

@@ -1,5 +1,7 @@
 /*
  * multipart: multipart/form-data bodies (see multipart.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdio.h>
 #include <string.h>

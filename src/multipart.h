@@ -10,6 +10,8 @@
  * urlencoded form. Repeated names, a missing or malformed boundary, a
  * part without a name, header lines past a small limit, and more parts
  * than a form has are errors.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_MULTIPART_H
 #define CHATD_MULTIPART_H

@@ -27,6 +27,8 @@
  * Latin with Han and Japanese kana, with Han and Hangul, or with Han and
  * Bopomofo (digits and punctuation count for none); no digits of two
  * numbering systems, no combining mark repeated.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -6,6 +6,8 @@
  * Pure functions over bytes, like validate.h (which calls them): the unit
  * tests and the fuzz target call them without a server. The ICU checker
  * they share is made at the first call and kept for the process.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_NICK_H
 #define CHATD_NICK_H

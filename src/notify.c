@@ -1,5 +1,7 @@
 /*
  * notify: READY=1 and STOPPING=1 for systemd (see notify.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <unistd.h>
 

@@ -10,6 +10,8 @@
  * nothing: both functions do nothing, and its unit is Type=simple, where
  * systemd takes chatd as started once it has forked it. Outside systemd
  * (no NOTIFY_SOCKET in the environment) sd_notify itself does nothing.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_NOTIFY_H
 #define CHATD_NOTIFY_H

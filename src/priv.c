@@ -1,5 +1,7 @@
 /*
  * priv: users, groups, file modes and the drop from root (see priv.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <errno.h>
 #include <grp.h>

@@ -9,6 +9,8 @@
  * is made 0700 (2750 with --db-group: set-group-ID, so that the -wal and
  * -shm the user makes later are of that group too). Every check runs in
  * priv_check, before anything is made.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_PRIV_H
 #define CHATD_PRIV_H

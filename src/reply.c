@@ -1,5 +1,7 @@
 /*
  * reply: statuses, headers and JSON bodies (see reply.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdio.h>
 #include <string.h>

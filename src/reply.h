@@ -9,6 +9,8 @@
  * Every answer is logged here too: at info a line for each that failed
  * (status, error code, path, the session's nick, milliseconds), at debug
  * one for every request. Never a token: no query string, no header.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_REPLY_H
 #define CHATD_REPLY_H

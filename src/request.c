@@ -1,5 +1,7 @@
 /*
  * request: query strings, form bodies and cookies (see request.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <limits.h>
 #include <string.h>

@@ -6,6 +6,8 @@
  * name/value pairs held in the request's pool. Nothing here trusts its
  * input: every length is checked, malformed percent-escapes and repeated
  * names are errors, and values keep their length (they may hold NULs).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_REQUEST_H
 #define CHATD_REQUEST_H

@@ -1,5 +1,7 @@
 /*
  * retain: the deleting of old history, batch by batch (see retain.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include "log.h"
 #include "loop.h"

@@ -13,6 +13,8 @@
  * last seconds, or of at most a day) is younger than a day, the least
  * --retain keeps; a retried client_id is recognised as long as its first
  * send is kept.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_RETAIN_H
 #define CHATD_RETAIN_H

@@ -2,6 +2,8 @@
  * router: the table of endpoints (see docs/api.md), and the checks every
  * request passes before its handler: a known path, the right method,
  * arguments that decode, a body within the limit.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdio.h>
 #include <string.h>

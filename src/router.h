@@ -1,6 +1,8 @@
 /*
  * router: from method and path to the handler, or 404 / 405; and how
  * large a body each path may have.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_ROUTER_H
 #define CHATD_ROUTER_H

@@ -1,5 +1,7 @@
 /*
  * search: a person's words as an FTS5 expression (see search.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdint.h>
 

@@ -7,6 +7,8 @@
  * NEAR(, *, ^, a column name and a colon, parentheses and quotes are
  * words like any other, and can neither fail the query nor widen it. A
  * pure function, for the unit tests and the handler alike.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_SEARCH_H
 #define CHATD_SEARCH_H

@@ -1,5 +1,7 @@
 /*
  * session: tokens, authentication, CSRF and the idle reaper (session.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -10,6 +10,8 @@
  * all the sessions seen in the last moment, so that ten thousand polls
  * do not turn into ten thousand writes; the reaper ends sessions idle
  * past --idle-timeout with a "timeout" leave.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_SESSION_H
 #define CHATD_SESSION_H

@@ -1,5 +1,7 @@
 /*
  * session_cache: live sessions looked up lately (see session_cache.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -20,6 +20,8 @@
  *
  * The table is direct-mapped on the token's hash (SHA-256, uniform): a
  * collision only costs a lookup in the store.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_SESSION_CACHE_H
 #define CHATD_SESSION_CACHE_H

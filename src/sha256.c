@@ -1,5 +1,7 @@
 /*
  * sha256: a plain, portable SHA-256 (see sha256.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <string.h>
 

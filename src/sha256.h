@@ -3,6 +3,8 @@
  *
  * chatd keeps only the hash of each session token in the database, so a
  * person reading chat.db with sqlite3 cannot take over a session.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_SHA256_H
 #define CHATD_SHA256_H

@@ -7,6 +7,8 @@
  * IMMEDIATE) and wait for it at most busy_timeout: past that, and on a
  * full disk or an I/O error, the verb says STORE_UNAVAILABLE and nothing
  * has changed.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <errno.h>
 #include <fcntl.h>

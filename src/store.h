@@ -8,6 +8,8 @@
  * so that several chatd processes, and the sqlite3 shell, can share one
  * database file. The SQL is plain enough for PostgreSQL, where the log may
  * move once it must outgrow one machine.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_STORE_H
 #define CHATD_STORE_H

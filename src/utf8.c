@@ -1,6 +1,8 @@
 /*
  * utf8: strict UTF-8 decoding (RFC 3629): no overlong forms, no surrogates,
  * nothing above U+10FFFF. Everything chatd accepts as text goes through it.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include "utf8.h"
 

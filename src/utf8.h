@@ -1,5 +1,7 @@
 /*
  * utf8: strict UTF-8 decoding, shared by validation and JSON encoding.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_UTF8_H
 #define CHATD_UTF8_H

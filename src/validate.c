@@ -11,6 +11,8 @@
  * "李雷" and "محمد" are nicks); and no nick whose look-alike keys are
  * those of "system" (nick_keys, nick_is_system: "SYSTEM", "ѕуѕтем",
  * "ｓｙｓｔｅｍ"). Which nicks are one nick is nick.c's, by the same keys.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdint.h>
 #include <string.h>

@@ -5,6 +5,8 @@
  * Pure functions over bytes: each returns NULL when the input is
  * acceptable, or a sentence for people saying what is wrong, which the
  * handlers pass on as the error's "message".
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_VALIDATE_H
 #define CHATD_VALIDATE_H

@@ -1,5 +1,7 @@
 /*
  * waiter: parked polls (see waiter.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdlib.h>
 #include <string.h>

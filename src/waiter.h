@@ -18,6 +18,8 @@
  * polls are a second list, in park order, found by a small hash of
  * session ids. The count of parked polls is a debug log line at every
  * change ("parked N"), which the tests wait for.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_WAITER_H
 #define CHATD_WAITER_H

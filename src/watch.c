@@ -1,5 +1,7 @@
 /*
  * watch: data_version, inotify, and reading new rows (see watch.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <errno.h>
 #include <libgen.h>

@@ -8,6 +8,8 @@
  * is only a hint that makes the check come at once. Commits of this
  * process do not move data_version: the handlers call watch_wrote().
  * Either way, the new rows are read once and handed to the waiter.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_WATCH_H
 #define CHATD_WATCH_H

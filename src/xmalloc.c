@@ -1,5 +1,7 @@
 /*
  * xmalloc: allocation that cannot fail (see xmalloc.h).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdio.h>
 #include <stdlib.h>

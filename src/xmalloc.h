@@ -3,6 +3,8 @@
  *
  * chatd cannot do anything useful when malloc fails, so these abort with a
  * message instead of returning NULL; callers never check.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_XMALLOC_H
 #define CHATD_XMALLOC_H

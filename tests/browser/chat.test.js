@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
+#
 /*
  * chat.test.js: the browser client (www/) in a real browser, against the
  * real stack. It starts nginx + chatd with tools/stack in a fresh temporary

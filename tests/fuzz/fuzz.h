@@ -8,6 +8,8 @@
  *
  * The checks here are written independently of src/ (a second UTF-8
  * validator, not utf8_decode), so that a bug there cannot hide itself.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_FUZZ_H
 #define CHATD_FUZZ_H

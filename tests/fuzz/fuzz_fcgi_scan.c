@@ -10,6 +10,8 @@
  * request ends inside the input, and its bytes alone are WHOLE at the
  * same length while any shorter prefix is MORE; a BAD verdict stays BAD
  * whatever follows.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <string.h>
 

@@ -8,6 +8,8 @@
  * again as %XX decodes to the same pairs; a cookie found lies inside
  * the header; an integer accepted is in range and prints back to the
  * digits it came from.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <inttypes.h>
 #include <stdlib.h>

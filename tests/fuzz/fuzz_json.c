@@ -7,6 +7,8 @@
  * no U+2028/U+2029 (docs/api.md: safe to evaluate as JavaScript); and decoding
  * it gives back the input when the input is valid UTF-8, or the input
  * with U+FFFD for bad bytes otherwise (then it is no longer than that).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <string.h>
 

@@ -8,6 +8,8 @@
  * and is preceded by a CRLF and a header block; the fields are at most
  * REQUEST_MAX_PARAMS, with distinct names, none of them "file"; every
  * field's value is no longer than the body.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdlib.h>
 #include <string.h>

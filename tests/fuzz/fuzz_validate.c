@@ -15,6 +15,8 @@
  * its own skeleton key (the key is a fixed point); no accepted nick has a key
  * of "system"; an accepted room is 1 to 32 of a-z, 0-9 and -; an accepted image
  * has one of the four types and that type's magic bytes.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <string.h>
 #include <unicode/unorm2.h>

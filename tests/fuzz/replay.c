@@ -9,6 +9,8 @@
  * with the next file and fails at the end. The corpus holds the seeds and
  * every input that once found a bug, so each stays fixed.
  * libFuzzer's flags are refused: this is not libFuzzer (make fuzz).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <dirent.h>
 #include <stdio.h>

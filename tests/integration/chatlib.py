@@ -7,6 +7,8 @@
 # (Client.poll_deferred), do something else, read the answer later (.join()).
 #
 # Python 3 standard library only.
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 import errno
 import http.client
@@ -18,6 +20,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
@@ -390,6 +393,26 @@ def wait_parked(stack, n, timeout=30):
                      % (stack.parked(), n, timeout,
                         "" if stack.parked() is not None else
                         " (no \"parked N\" line: is --log-level debug on?)"))
+
+
+# ---------------------------------------------------------------- raw FastCGI
+# For the tests that write to chatd's socket themselves, as a neighbour of
+# nginx's could (the FastCGI 1.0 record layout).
+
+def fcgi_record(kind, content, request_id=1, pad=0):
+    """One FastCGI record: the 8-byte header, content, pad zero bytes."""
+    return (struct.pack(">BBHHBB", 1, kind, request_id, len(content), pad, 0)
+            + content + b"\0" * pad)
+
+
+def fcgi_params(pairs):
+    """FastCGI name-value pairs (bytes, bytes) in their length encoding."""
+    out = b""
+    for k, v in pairs:
+        for x in (k, v):
+            out += bytes([len(x)]) if len(x) < 128 else struct.pack(">I", len(x) | 0x80000000)
+        out += k + v
+    return out
 
 
 # ---------------------------------------------------------------- HTTP

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The daemon as an operator meets it: options, the schema it leaves for
 # sqlite3 users, its socket, and how it starts and stops. TAP output.
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 set -u
 top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 chatd=${CHATD:-$top/build/src/chatd}

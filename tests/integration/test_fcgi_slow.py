@@ -7,6 +7,8 @@
 # the socket with such connections is capped. A request that is not whole
 # at once but comes whole in time, and an upload larger than the socket's
 # buffer, are still served.
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 import os
 import select
@@ -17,28 +19,14 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chatlib import (Client, Stack, Tap, alive_check, login_client, main_guard, raw_request,
-                     wait_until)
+from chatlib import (Client, Stack, Tap, alive_check, fcgi_params, fcgi_record, login_client,
+                     main_guard, raw_request, wait_until)
 
 main_guard()
 tap = Tap()
 
 DEADLINE = 5            # chatd's deadline for a whole request (conn_read.c)
 GENEROUS = 30           # what a loaded machine may add to anything
-
-
-def fcgi_record(kind, content, request_id=1, pad=0):
-    return (struct.pack(">BBHHBB", 1, kind, request_id, len(content), pad, 0)
-            + content + b"\0" * pad)
-
-
-def fcgi_params(pairs):
-    out = b""
-    for k, v in pairs:
-        for x in (k, v):
-            out += bytes([len(x)]) if len(x) < 128 else struct.pack(">I", len(x) | 0x80000000)
-        out += k + v
-    return out
 
 
 def fcgi_get(path, query=b"", cookie=None, keep=False):

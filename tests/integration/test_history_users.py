@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 # GET /api/history (limit, before, order, rooms, private visibility) and
 # GET /api/users (docs/api.md, "Endpoints").
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 import os
 import sys

@@ -2,16 +2,21 @@
 # Images: POST /api/image (multipart/form-data, judged by the bytes, the
 # size limit, ?frame=1 for a legacy browser's iframe) and GET /api/image/ID
 # (the bytes, their headers, who may see them) (docs/api.md, "Endpoints").
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 import os
 import re
+import shutil
+import signal
 import struct
 import sys
+import tempfile
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from chatlib import (OMIT, Client, Stack, Tap, alive_check, events_of, login_client,
-                     main_guard, raw_request, unique_nick)
+                     main_guard, raw_request, unique_nick, wait_until)
 
 main_guard()
 tap = Tap()
@@ -324,6 +329,28 @@ def t_image_store_full(st):
     b.logout()
 
 
+def t_reload_max_image(st, conf_path):
+    """--max-image raised by SIGHUP: larger uploads pass at once, also
+    those too big for the socket's buffer (read whole before libfcgi)."""
+    a = login_client(st)
+    big = png() + b"\0" * 1500000  # judged by its first bytes: a PNG
+    r = upload(a, big)
+    tap.ok(r.status == 413 and r.error == "too_large",
+           "1.5 MB under max-image = 1 MiB: 413 too_large", r.show())
+    with open(conf_path, "w") as f:
+        f.write("max-image = 2097152\n")
+    st.signal_chatd(signal.SIGHUP)
+    tap.ok(wait_until(lambda: "max-image 1048576 -> 2097152" in
+                      open(st.path("chatd.log")).read(), 20),
+           "SIGHUP: chatd says max-image changed")
+    r = upload(a, big)
+    tap.eq(r.status, 200, "then 1.5 MB passes, without a restart", r.show())
+    if r.status == 200:
+        g = a.request("GET", "/api/image/%d" % r.json["image"])
+        tap.ok(g.status == 200 and g.body == big, "and comes back byte for byte")
+    a.logout()
+
+
 with Stack(tap=tap) as st:
     for t in (t_upload_and_get, t_private_image, t_refused, t_client_id, t_frame):
         tap.run(t, st)
@@ -334,4 +361,18 @@ with Stack(["--max-image", "8192", "--image-quota", "10240/600"], tap=tap,
 with Stack(["--max-image", "8192", "--image-store", "10000"], tap=tap,
            name="image store stack") as st:
     tap.run(t_image_store_full, st)
+# A settings file chatd reads again on SIGHUP (tools/stack: CHATD_CONFIG).
+conf_dir = tempfile.mkdtemp(prefix="chatd-image-conf-")
+os.chmod(conf_dir, 0o755)
+conf_path = os.path.join(conf_dir, "chatd.conf")
+with open(conf_path, "w") as f:
+    f.write("max-image = 1048576\n")
+os.chmod(conf_path, 0o666)
+os.environ["CHATD_CONFIG"] = conf_path
+try:
+    with Stack(tap=tap, name="reload stack") as st:
+        tap.run(t_reload_max_image, st, conf_path)
+finally:
+    del os.environ["CHATD_CONFIG"]
+    shutil.rmtree(conf_dir, ignore_errors=True)
 tap.done()

@@ -4,6 +4,8 @@
 # sessions deleted in batches while chatd serves; cursors stay valid), and
 # backups of a live database (sqlite3 .backup and VACUUM INTO), restored
 # and served. Rows are written with the real sqlite3 shell.
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 import os
 import secrets

@@ -4,6 +4,8 @@
 # that never finish their header, and 1,000 polls of one session, each
 # from one loopback address (127.0.0.2), while an honest client elsewhere
 # (127.0.0.3 and the clients' own addresses) is served all the same.
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 import os
 import re
 import socket

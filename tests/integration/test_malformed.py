@@ -3,6 +3,8 @@
 # strings and bodies, huge headers, duplicate parameters, NUL and non-UTF-8
 # bytes, a locked store. Every error must be a JSON answer from docs/api.md's
 # list, must change nothing, and chatd must keep serving after each.
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 import os
 import socket
@@ -11,9 +13,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chatlib import (Client, Deferred, Stack, Tap, alive_check, events_of, ids_of, is_int,
-                     login_client, main_guard, raw_bytes, raw_request, transport_problems,
-                     wait_until)
+from chatlib import (Client, Deferred, Stack, Tap, alive_check, events_of, fcgi_params,
+                     fcgi_record, ids_of, is_int, login_client, main_guard, raw_bytes,
+                     raw_request, transport_problems, wait_until)
 
 main_guard()
 tap = Tap()
@@ -299,19 +301,6 @@ def t_unavailable(st):
     tap.eq(r.status, 200, "sends work again once the lock is gone", r.show())
     a.logout()
     alive_check(tap, st, "a locked store")
-
-
-def fcgi_record(kind, content, request_id=1):
-    return struct.pack(">BBHHBB", 1, kind, request_id, len(content), 0, 0) + content
-
-
-def fcgi_params(pairs):
-    out = b""
-    for k, v in pairs:
-        for x in (k, v):
-            out += bytes([len(x)]) if len(x) < 128 else struct.pack(">I", len(x) | 0x80000000)
-        out += k + v
-    return out
 
 
 def t_stalled_peer(st):

@@ -5,6 +5,8 @@
 # the TLS block with a Secure cookie over HTTPS alone, /api/metrics and
 # /api/health open to the local host only, and the stack's main context
 # sized for 10,000 waiting browsers from the descriptor limit.
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 import gzip
 import http.client
 import os
@@ -342,12 +344,15 @@ def t_metrics(st):
            "the commit histogram counts the send's commit")
     k = 'chatd_requests_total{endpoint="/api/login",status="200"}'
     tap.ok(v1.get(k, 0) >= 2, "requests by endpoint and status: %s %g" % (k, v1.get(k, 0)))
+    a.request("GET", "/api/search?q=counted")
     a.request("GET", "/api/nothing-here")
     a.request("GET", "/api/nothing-here-either")
     _, v2, _ = scrape(st)
     tap.ok(v2.get('chatd_requests_total{endpoint="other",status="404"}', 0) >= 2
            and not any("nothing-here" in key for key in v2),
            "unknown paths are counted as endpoint=\"other\", never as series of their own")
+    k = 'chatd_requests_total{endpoint="/api/search",status="200"}'
+    tap.ok(v2.get(k, 0) >= 1, "searches are counted as /api/search: %s %g" % (k, v2.get(k, 0)))
     tap.ok(v2["chatd_sessions_live"] >= 2, "chatd_sessions_live counts the sessions")
 
     r, _, _ = scrape(st, source="127.0.0.2")

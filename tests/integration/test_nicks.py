@@ -6,6 +6,8 @@
 # private message to a differently written nick arrives; the sqlite3 shell
 # cannot insert a session with a wrong key; and a database of schema
 # version 5 with live sessions gets its keys when chatd starts on it.
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 import hashlib
 import os

@@ -3,6 +3,8 @@
 # following cursors under concurrent sends, the 500-event page, several
 # daemon processes, rows written from outside, clients that go away and
 # SIGTERM (docs/api.md, "Events" and "Endpoints").
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 import json
 import os

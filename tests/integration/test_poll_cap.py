@@ -4,6 +4,8 @@
 # and its cursor, so an honest client with a few tabs never sees an error
 # and one that opens fifty gains nothing. Other sessions' polls are not
 # touched, and honest clients are served meanwhile.
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 import os
 import subprocess

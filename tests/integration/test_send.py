@@ -2,6 +2,8 @@
 # POST /api/send: the answer, rooms, text, private messages, client_id
 # retries, the rate limit, the body limit, JSON escaping and durability
 # (docs/api.md, "Endpoints").
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 import os
 import sys

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 # Sessions: login, the cookie and the header, CSRF, logout, idle timeout and
 # the login cursor (docs/api.md, "Sessions").
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 import math
 import os

@@ -8,6 +8,8 @@
 # per-address connection or request limit in front of chatd holds (50
 # polls an address); 64 polls a session (--session-polls at its largest),
 # so 79 logins.
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 import json
 import os

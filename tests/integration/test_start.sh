@@ -7,6 +7,8 @@
 # failed request, never a token). TAP output; the root-only checks skip
 # when not run as root, syslog's when unshare(1) cannot make a mount
 # namespace.
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 set -u
 top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 chatd=${CHATD:-$top/build/src/chatd}

@@ -12,6 +12,8 @@
 # system (a loop mount): root ignores file modes, a remount read-only is
 # refused while chatd holds the files open for writing, and tmpfs lets
 # writes through descriptors opened before the flag; ext2 refuses them.
+#
+# Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
 
 import os
 import shutil

@@ -2,6 +2,8 @@
  * tap: the smallest TAP producer, for the unit tests (automake's
  * tap-driver.sh reads it). ok() records one test; tap_done() prints the
  * plan and returns the exit status.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #ifndef CHATD_TAP_H
 #define CHATD_TAP_H

@@ -2,6 +2,8 @@
  * Unit tests of the byte-level encoders: FastCGI records (conn.c), the
  * HTTP answer (reply.c), events as JSON and their visibility (event.c),
  * SHA-256 (sha256.c) and the options (conf.c).
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdint.h>
 

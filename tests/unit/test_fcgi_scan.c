@@ -2,6 +2,8 @@
  * test_fcgi_scan: the FastCGI request scanner (src/fcgi_scan.c): whole
  * requests as nginx writes them, every prefix of one, every split of one
  * into two pieces, what follows a request, and the records it refuses.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdlib.h>
 #include <string.h>

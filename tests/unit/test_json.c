@@ -1,5 +1,7 @@
 /*
  * Unit tests of json.c: escaping for JSON, JavaScript and HTML at once.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include "json.h"
 #include "tap.h"

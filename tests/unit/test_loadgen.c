@@ -4,6 +4,8 @@
  * a timestamp past the end of nchan's body into the next bytes, and
  * reported nchan's latencies as zero.) The load generator is one file
  * with its own main, so it is included here with main renamed.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 int loadgen_main(int, char **);
 

@@ -2,6 +2,8 @@
  * Unit tests of multipart.c (upload forms) and validate_image (image
  * bytes): what browsers send parses, and what an attacker might send
  * instead is refused without reading past the body.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdlib.h>
 

@@ -1,5 +1,7 @@
 /*
  * Unit tests of request.c: query and form decoding, cookies, integers.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include "request.h"
 #include "tap.h"

@@ -1,6 +1,8 @@
 /*
  * Unit tests of search.c: a person's words as an FTS5 expression, never
  * as FTS5 syntax.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include "search.h"
 #include "tap.h"

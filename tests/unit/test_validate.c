@@ -1,6 +1,8 @@
 /*
  * Unit tests of validate.c and nick.c: nicks (their rules, NFC, the
  * look-alike keys and the script rule), rooms, text, client ids.
+ *
+ * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include "nick.h"
 #include "validate.h"
