@@ -22,15 +22,10 @@
  */
 'use strict';
 
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const { execFileSync } = require('child_process');
+const { WAIT, assert, assertEqual, check, report, runInBrowser, waitUntil } =
+    require('./harness.js');
 
-const TOP = path.resolve(process.env.TOP_SRCDIR || path.join(__dirname, '..', '..'));
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = '/tmp/chatd-browser.png';
-const WAIT = 15000;
 const XSS = '<img src=x onerror=alert(1)>';
 /*
  * Short polls and a short idle timeout, so that a person who closes the
@@ -40,106 +35,6 @@ const XSS = '<img src=x onerror=alert(1)>';
 const IDLE_TIMEOUT = 10;
 const CHATD_OPTIONS = ['--poll-max', '4', '--idle-timeout', String(IDLE_TIMEOUT),
     '--rate-limit', '200/10'];	/* the scrollback test posts 60 messages */
-
-let chromium;
-try {
-	chromium = require('playwright-core').chromium;
-} catch (e) {
-	console.log('1..0 # SKIP playwright-core not found (npm install in tests/browser)');
-	process.exit(77);
-}
-
-/* ---- TAP ---- */
-
-let count = 0;
-let failures = 0;
-
-function report(ok, name, diag) {
-	count++;
-	console.log(`${ok ? 'ok' : 'not ok'} ${count} - ${name}`);
-	if (!ok) {
-		failures++;
-		/* Playwright's messages may carry terminal colours. */
-		const text = String(diag || '').replace(/\x1b\[[0-9;]*m/g, '').trimEnd();
-		for (const line of text.split('\n'))
-			console.log(`# ${line}`);
-	}
-}
-
-/* Run one check: it passes unless fn throws. */
-async function check(name, fn) {
-	try {
-		await fn();
-		report(true, name);
-	} catch (e) {
-		const text = e && e.message ? e.message : String(e);
-		report(false, name, text.split('\n').slice(0, 8).join('\n'));
-	}
-}
-
-function assert(cond, message) {
-	if (!cond)
-		throw new Error(message);
-}
-
-function assertEqual(got, want, what) {
-	if (got !== want)
-		throw new Error(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
-}
-
-/* Wait until cond() holds (checked every 100 ms), or fail after WAIT. */
-async function waitUntil(cond, what) {
-	const end = Date.now() + WAIT;
-	while (!cond()) {
-		if (Date.now() > end)
-			throw new Error(`timed out: ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 100));
-	}
-}
-
-/* ---- the stack ---- */
-
-let stackDir = null;
-
-function startStack() {
-	if (process.env.CHATD_URL)
-		return process.env.CHATD_URL.replace(/\/+$/, '');
-	const env = Object.assign({}, process.env);
-	/* A relative CHATD is relative to where we were started. */
-	if (env.CHATD)
-		env.CHATD = path.resolve(env.CHATD);
-	stackDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatd-browser-'));
-	execFileSync(path.join(TOP, 'tools', 'stack'),
-	    ['start', stackDir, '--', ...CHATD_OPTIONS],
-	    { env, stdio: ['ignore', process.stderr, 'pipe'] });
-	return fs.readFileSync(path.join(stackDir, 'url'), 'utf8').trim();
-}
-
-/* Stop the stack; keep its directory (logs) if anything failed. */
-function stopStack() {
-	if (!stackDir)
-		return;
-	const dir = stackDir;
-	stackDir = null;
-	try {
-		execFileSync(path.join(TOP, 'tools', 'stack'), ['stop', dir],
-		    { stdio: ['ignore', process.stderr, process.stderr] });
-	} catch (e) {
-		console.log(`# tools/stack stop failed: ${e.message}`);
-	}
-	if (failures === 0)
-		fs.rmSync(dir, { recursive: true, force: true });
-	else
-		console.log(`# stack logs kept in ${dir}`);
-}
-
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-	process.on(sig, () => {
-		console.log(`# ${sig}: stopping`);
-		stopStack();
-		process.exit(1);
-	});
-}
 
 /* ---- page helpers ---- */
 
@@ -613,43 +508,4 @@ async function scenario(browser, url) {
 	});
 }
 
-async function main() {
-	let browser = null;
-	let url;
-
-	console.log('TAP version 13');
-	try {
-		url = startStack();
-		report(true, `stack started at ${url}`);
-	} catch (e) {
-		report(false, 'stack started', e.stderr ? String(e.stderr) : e.message);
-		stopStack();
-		console.log(`1..${count}`);
-		process.exitCode = 1;
-		return;
-	}
-	try {
-		browser = await chromium.launch({
-			executablePath: CHROMIUM,
-			headless: true,
-			args: ['--no-sandbox', '--disable-gpu', '--disable-quic',
-			    '--no-first-run', '--disable-background-networking',
-			    '--disable-component-update', '--disable-sync']
-		});
-		await scenario(browser, url);
-	} catch (e) {
-		report(false, 'the browser runs the scenario', e.stack || String(e));
-	} finally {
-		if (browser)
-			await browser.close().catch(() => {});
-		stopStack();
-	}
-	console.log(`1..${count}`);
-	process.exitCode = failures ? 1 : 0;
-}
-
-main().catch((e) => {
-	console.log(`# ${e.stack || e}`);
-	stopStack();
-	process.exit(1);
-});
+runInBrowser('chatd-browser-', CHATD_OPTIONS, scenario);

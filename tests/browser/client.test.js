@@ -31,14 +31,12 @@
 'use strict';
 
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 const zlib = require('zlib');
-const { execFileSync, spawn } = require('child_process');
+const { spawn } = require('child_process');
+const { WAIT, assert, assertEqual, check, report, runInBrowser, sleep, stackDirectory,
+    waitUntil } = require('./harness.js');
 
-const TOP = path.resolve(process.env.TOP_SRCDIR || path.join(__dirname, '..', '..'));
-const CHROMIUM = '/usr/bin/chromium';
-const WAIT = 15000;
 const LONG = 60000;	/* thirty lines under 20 per 10 s, a restart */
 const SHOTS = path.resolve(process.env.SCREENSHOT_DIR ||
     path.join(process.cwd(), 'tests', 'browser', 'screenshots'));
@@ -46,82 +44,12 @@ const SIZES = [[360, 640], [375, 667], [1280, 800]];
 /* The default rate limit and idle timeout (300 s): only --poll-max is short. */
 const CHATD_OPTIONS = ['--poll-max', '5'];
 
-let chromium;
-try {
-	chromium = require('playwright-core').chromium;
-} catch (e) {
-	console.log('1..0 # SKIP playwright-core not found (npm ci in tests/browser)');
-	process.exit(0);
-}
-
-/* ---- TAP ---- */
-
-let count = 0;
-let failures = 0;
-
-function report(ok, name, diag) {
-	count++;
-	console.log(`${ok ? 'ok' : 'not ok'} ${count} - ${name}`);
-	if (!ok) {
-		failures++;
-		const text = String(diag || '').replace(/\x1b\[[0-9;]*m/g, '').trimEnd();
-		for (const line of text.split('\n'))
-			console.log(`# ${line}`);
-	}
-}
-
-async function check(name, fn) {
-	try {
-		await fn();
-		report(true, name);
-	} catch (e) {
-		const text = e && e.stack ? e.stack : String(e);
-		report(false, name, text.split('\n').slice(0, 10).join('\n'));
-	}
-}
-
-function assert(cond, message) {
-	if (!cond)
-		throw new Error(message);
-}
-
-function assertEqual(got, want, what) {
-	const g = JSON.stringify(got), w = JSON.stringify(want);
-	if (g !== w)
-		throw new Error(`${what}: got ${g}, want ${w}`);
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitUntil(cond, what, ms) {
-	const end = Date.now() + (ms || WAIT);
-	for (;;) {
-		if (await cond())
-			return;
-		if (Date.now() > end)
-			throw new Error(`timed out: ${what}`);
-		await sleep(100);
-	}
-}
-
 /* ---- the stack, and chatd alone ---- */
 
-let stackDir = null;
 let chatdArgs = null;
 
-function startStack() {
-	const env = Object.assign({}, process.env);
-	if (env.CHATD)
-		env.CHATD = path.resolve(env.CHATD);
-	stackDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatd-client-'));
-	execFileSync(path.join(TOP, 'tools', 'stack'),
-	    ['start', stackDir, '--', ...CHATD_OPTIONS],
-	    { env, stdio: ['ignore', process.stderr, 'pipe'] });
-	return fs.readFileSync(path.join(stackDir, 'url'), 'utf8').trim();
-}
-
 function chatdPid() {
-	return Number(fs.readFileSync(path.join(stackDir, 'chatd.pid'), 'utf8'));
+	return Number(fs.readFileSync(path.join(stackDirectory(), 'chatd.pid'), 'utf8'));
 }
 
 function alive(pid) {
@@ -145,41 +73,18 @@ async function stopChatd() {
 
 /* Start chatd again on the same socket and database. */
 async function startChatd() {
-	const sock = path.join(stackDir, 'chatd.sock');
+	const sock = path.join(stackDirectory(), 'chatd.sock');
 	try {
 		fs.unlinkSync(sock);
 	} catch (e) {
 	}
-	const log = fs.openSync(path.join(stackDir, 'chatd.log'), 'a');
+	const log = fs.openSync(path.join(stackDirectory(), 'chatd.log'), 'a');
 	const child = spawn(chatdArgs[0], chatdArgs.slice(1),
 	    { stdio: ['ignore', log, log], detached: true });
 	child.unref();
-	fs.writeFileSync(path.join(stackDir, 'chatd.pid'), String(child.pid));
+	fs.writeFileSync(path.join(stackDirectory(), 'chatd.pid'), String(child.pid));
 	await waitUntil(() => fs.existsSync(sock), 'chatd makes its socket');
 }
-
-function stopStack() {
-	if (!stackDir)
-		return;
-	const dir = stackDir;
-	stackDir = null;
-	try {
-		execFileSync(path.join(TOP, 'tools', 'stack'), ['stop', dir],
-		    { stdio: ['ignore', process.stderr, process.stderr] });
-	} catch (e) {
-		console.log(`# tools/stack stop failed: ${e.message}`);
-	}
-	if (failures === 0)
-		fs.rmSync(dir, { recursive: true, force: true });
-	else
-		console.log(`# stack logs kept in ${dir}`);
-}
-
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
-	process.on(sig, () => {
-		stopStack();
-		process.exit(1);
-	});
 
 /* ---- images made here ---- */
 
@@ -953,64 +858,32 @@ async function xssChecks(browser, url, alice, bob) {
 	});
 }
 
-async function main() {
-	let browser = null;
-	let url;
-
-	console.log('TAP version 13');
-	fs.mkdirSync(SHOTS, { recursive: true });
-	try {
-		url = startStack();
-		report(true, `stack started at ${url}`);
-	} catch (e) {
-		report(false, 'stack started', e.stderr ? String(e.stderr) : e.message);
-		stopStack();
-		console.log(`1..${count}`);
-		process.exitCode = 1;
-		return;
-	}
-	try {
-		browser = await chromium.launch({
-			executablePath: CHROMIUM, headless: true,
-			args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-			    '--disable-background-networking', '--disable-component-update', '--disable-sync']
-		});
-		/* CLIENT_ONLY=old,sizes runs some parts (after the outbox's logins). */
-		const only = (process.env.CLIENT_ONLY || '').split(',').filter((x) => x);
-		const want = (part) => only.length === 0 || only.indexOf(part) >= 0;
-		const { alice, bob } = await outboxChecks(browser, url, want('outbox'));
-		if (want('old'))
-			await oldBrowserChecks(browser, url, bob);
-		if (want('follow'))
-			await followChecks(browser, url, alice, bob);
-		if (want('features'))
-			await featureChecks(browser, url, alice, bob);
-		if (want('xss'))
-			await xssChecks(browser, url, alice, bob);
-		if (want('presence'))
-			await presenceChecks(browser, url, bob);
-		if (want('sizes'))
-			await sizeChecks(browser, url, bob);
-		await check('no console errors or page errors in any page', async () => {
-			const errors = [];
-			for (const who of people)
-				for (const e of who.errors)
-					errors.push(`${who.name}: ${e}`);
-			assert(errors.length === 0, errors.join('\n'));
-		});
-	} catch (e) {
-		report(false, 'the browser runs the scenarios', e.stack || String(e));
-	} finally {
-		if (browser)
-			await browser.close().catch(() => {});
-		stopStack();
-	}
-	console.log(`1..${count}`);
-	process.exitCode = failures ? 1 : 0;
+/* Every part, in one browser (CLIENT_ONLY=old,sizes runs some of them). */
+async function scenario(browser, url) {
+	/* After the outbox's logins. */
+	const only = (process.env.CLIENT_ONLY || '').split(',').filter((x) => x);
+	const want = (part) => only.length === 0 || only.indexOf(part) >= 0;
+	const { alice, bob } = await outboxChecks(browser, url, want('outbox'));
+	if (want('old'))
+		await oldBrowserChecks(browser, url, bob);
+	if (want('follow'))
+		await followChecks(browser, url, alice, bob);
+	if (want('features'))
+		await featureChecks(browser, url, alice, bob);
+	if (want('xss'))
+		await xssChecks(browser, url, alice, bob);
+	if (want('presence'))
+		await presenceChecks(browser, url, bob);
+	if (want('sizes'))
+		await sizeChecks(browser, url, bob);
+	await check('no console errors or page errors in any page', async () => {
+		const errors = [];
+		for (const who of people)
+			for (const e of who.errors)
+				errors.push(`${who.name}: ${e}`);
+		assert(errors.length === 0, errors.join('\n'));
+	});
 }
 
-main().catch((e) => {
-	console.log(`# ${e.stack || e}`);
-	stopStack();
-	process.exit(1);
-});
+fs.mkdirSync(SHOTS, { recursive: true });
+runInBrowser('chatd-client-', CHATD_OPTIONS, scenario);

@@ -26,6 +26,7 @@
 
 const fs = require('fs');
 const path = require('path');
+const { plan, report, skipAll } = require('./harness.js');
 
 const TOP = path.resolve(process.env.TOP_SRCDIR || path.join(__dirname, '..', '..'));
 const WWW = path.join(TOP, 'www');
@@ -46,24 +47,6 @@ const DEGRADES = {
 	    'lists overflow-wrap under this name'
 };
 
-let count = 0;
-let failures = 0;
-
-function report(ok, name, diag) {
-	count++;
-	console.log(`${ok ? 'ok' : 'not ok'} ${count} - ${name}`);
-	if (!ok) {
-		failures++;
-		for (const line of String(diag || '').split('\n'))
-			console.log(`# ${line}`);
-	}
-}
-
-function skip(why) {
-	console.log(`1..0 # SKIP ${why}`);
-	process.exit(0);
-}
-
 let acorn, eslint, esx, postcss, doiuse;
 try {
 	acorn = require('acorn');
@@ -72,7 +55,7 @@ try {
 	postcss = require('postcss');
 	doiuse = require('doiuse');
 } catch (e) {
-	skip(`lint modules missing (cd tests/browser && npm ci): ${e.message}`);
+	skipAll(`lint modules missing (cd tests/browser && npm ci): ${e.message}`);
 }
 
 const scripts = fs.readdirSync(WWW).filter((f) => /\.js$/.test(f)).sort();
@@ -192,10 +175,8 @@ function checkHTML() {
 	checkScripts();
 	await checkCSS();
 	checkHTML();
-	console.log(`1..${count}`);
-	process.exitCode = failures ? 1 : 0;
+	plan();
 })().catch((e) => {
 	report(false, 'the lint test runs', e.stack || String(e));
-	console.log(`1..${count}`);
-	process.exitCode = 1;
+	plan();
 });
