@@ -64,20 +64,6 @@ waiter_count(void)
 	return parked;
 }
 
-/* Is a poll of session sid parked here? (A walk of every parked poll.) */
-int
-waiter_has_session(int64_t sid)
-{
-	struct waiter_poll *p;
-	int		    i;
-
-	for (i = 0; i <= WAITER_MAX_TIMEOUT; i++)
-		for (p = lists[i].head; p != NULL; p = p->next)
-			if (p->session == sid)
-				return 1;
-	return 0;
-}
-
 /* Set the timer to the earliest deadline of all lists. */
 static void
 rearm(void)
@@ -119,6 +105,18 @@ session_get(int64_t session)
 	sp->next = *b;
 	*b = sp;
 	return sp;
+}
+
+/* Is a poll of session sid parked here? */
+int
+waiter_has_session(int64_t sid)
+{
+	struct session_polls *sp;
+
+	for (sp = *session_bucket(sid); sp != NULL; sp = sp->next)
+		if (sp->session == sid)
+			return 1;
+	return 0;
 }
 
 /* Take p out of its session's list; free the entry if it was the last. */
