@@ -22,7 +22,7 @@
  */
 'use strict';
 
-const { WAIT, assert, assertEqual, check, report, runInBrowser, waitUntil } =
+const { WAIT, assert, assertEqual, check, report, runInBrowser, waitUntil, watchPage } =
     require('./harness.js');
 
 const SCREENSHOT = '/tmp/chatd-browser.png';
@@ -48,21 +48,9 @@ async function person(browser, url, name) {
 	const page = await context.newPage();
 	const who = { name, context, page, errors: [], allowed: [], dialogs: 0 };
 
-	page.on('console', (msg) => {
-		if (msg.type() !== 'error')
-			return;
-		const text = msg.text();
-		/* A page without a session asks for one (GET api/session): 401. */
-		if (/\/api\/session$/.test(msg.location().url || '') && /status of 401/.test(text))
-			return;
-		if (!who.allowed.some((re) => re.test(text)))
-			who.errors.push(`console: ${text}`);
-	});
-	page.on('pageerror', (err) => who.errors.push(`pageerror: ${err.message}`));
-	page.on('dialog', (dialog) => {
-		who.dialogs++;
-		dialog.dismiss().catch(() => {});
-	});
+	/* A page without a session asks for one (GET api/session): 401. */
+	watchPage(who, (text, msg) => /\/api\/session$/.test(msg.location().url || '') &&
+	    /status of 401/.test(text));
 	await page.goto(url + '/');
 	return who;
 }

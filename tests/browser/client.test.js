@@ -35,7 +35,7 @@ const path = require('path');
 const zlib = require('zlib');
 const { spawn } = require('child_process');
 const { WAIT, assert, assertEqual, check, report, runInBrowser, sleep, stackDirectory,
-    waitUntil } = require('./harness.js');
+    waitUntil, watchPage } = require('./harness.js');
 
 const LONG = 60000;	/* thirty lines under 20 per 10 s, a restart */
 const SHOTS = path.resolve(process.env.SCREENSHOT_DIR ||
@@ -206,22 +206,9 @@ async function newContext(browser, size, old) {
 async function openPage(context, url, name) {
 	const page = await context.newPage();
 	const who = { name, context, page, errors: [], allowed: [], dialogs: 0 };
-	page.on('console', (msg) => {
-		if (msg.type() !== 'error')
-			return;
-		const text = msg.text();
-		/* The browser logs every 4xx and 5xx answer; some are the point. */
-		if (/Failed to load resource/.test(text) &&
-		    /status of (401|404|429|503)|ERR_FAILED|ERR_INTERNET_DISCONNECTED/.test(text))
-			return;
-		if (!who.allowed.some((re) => re.test(text)))
-			who.errors.push(`console: ${text}`);
-	});
-	page.on('pageerror', (err) => who.errors.push(`pageerror: ${err.message}`));
-	page.on('dialog', (dialog) => {
-		who.dialogs++;
-		dialog.dismiss().catch(() => {});
-	});
+	/* The browser logs every 4xx and 5xx answer; some are the point. */
+	watchPage(who, (text) => /Failed to load resource/.test(text) &&
+	    /status of (401|404|429|503)|ERR_FAILED|ERR_INTERNET_DISCONNECTED/.test(text));
 	people.push(who);
 	await page.goto(url + '/');
 	return who;

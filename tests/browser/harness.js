@@ -90,6 +90,28 @@ async function waitUntil(cond, what, ms) {
 	}
 }
 
+/*
+ * A person's page: who = { page, errors, allowed, dialogs }. Console
+ * errors go to who.errors unless expected(text, msg) or one of
+ * who.allowed (regexps) says they are the point of a check; page errors
+ * always do; dialogs are counted and dismissed.
+ */
+function watchPage(who, expected) {
+	who.page.on('console', (msg) => {
+		if (msg.type() !== 'error')
+			return;
+		const text = msg.text();
+		if (expected(text, msg) || who.allowed.some((re) => re.test(text)))
+			return;
+		who.errors.push(`console: ${text}`);
+	});
+	who.page.on('pageerror', (err) => who.errors.push(`pageerror: ${err.message}`));
+	who.page.on('dialog', (dialog) => {
+		who.dialogs++;
+		dialog.dismiss().catch(() => {});
+	});
+}
+
 /* ---- the stack and the browser ---- */
 
 let stackDir = null;
@@ -180,5 +202,5 @@ async function runInBrowser(prefix, chatdOptions, scenario) {
 
 module.exports = {
 	TOP, WAIT, report, check, plan, failed, skipAll, assert, assertEqual, sleep,
-	waitUntil, stackDirectory, runInBrowser
+	waitUntil, watchPage, stackDirectory, runInBrowser
 };
