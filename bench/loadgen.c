@@ -16,7 +16,11 @@
  * phases over pipes (set up: connect and log in; park: every poller has a
  * poll waiting; run: the senders send; drain: the last deliveries arrive),
  * then merges their results into one machine-readable RESULT line and a
- * sentence for people.
+ * sentence for people. --sources A-B spreads the clients over the source
+ * addresses A to B (of 127.0.0.0/8, say): one source address has only the
+ * ~28,000 ephemeral ports of ip_local_port_range towards one server port,
+ * so 100,000 clients need four or more. --quiet S keeps the parked polls
+ * waiting S seconds before the first send, for whoever measures them idle.
  *
  *	loadgen --target chatd|nchan|socketio|ceiling
  *	    --scenario park|fanout|rate|sends --port N [options]
@@ -85,6 +89,9 @@ struct opts {
 	int	    target, scen, port, procs;
 	int	    pollers, senders, count, window, poll_timeout;
 	double	    interval, rate, duration, hold, setup_timeout, drain;
+	double	    quiet;
+	uint32_t    src_first; /* first source address, host order */
+	int	    src_n;     /* how many, from src_first on; 0: any */
 	const char *path;
 	uint32_t    maxseq; /* sequence numbers tracked */
 };
@@ -577,6 +584,13 @@ conn_fail(struct conn *c, int err)
 	client_error(c->cl, kind);
 }
 
+/* The source address of client id: the clients take turns. */
+static uint32_t
+source_of(int id)
+{
+	return O.src_first + (uint32_t)id % (uint32_t)O.src_n;
+}
+
 static int
 conn_open(struct conn *c)
 {
@@ -590,6 +604,17 @@ conn_open(struct conn *c)
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	memset(&sin, 0, sizeof sin);
 	sin.sin_family = AF_INET;
+	if (O.src_n > 0) {
+		/*
+		 * The port is chosen at connect, per 4-tuple, not at bind:
+		 * else bind would take one of the ~28,000 for good.
+		 */
+		setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+		    sizeof one);
+		sin.sin_addr.s_addr = htonl(source_of(c->cl->id));
+		if (bind(c->fd, (struct sockaddr *)&sin, sizeof sin) == -1)
+			goto fail;
+	}
 	sin.sin_port = htons(O.port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	c->connected = 0;
@@ -1490,7 +1515,7 @@ worker_main(int w, int nproc, int cmd_in, int res_out)
 	if (epoll_ctl(W.efd, EPOLL_CTL_ADD, cmd_in, &ev) == -1)
 		die("epoll_ctl");
 	W.deadline = now_ns() +
-	    (int64_t)((2 * O.setup_timeout + O.hold + O.duration +
+	    (int64_t)((2 * O.setup_timeout + O.hold + O.quiet + O.duration +
 			  O.count * O.interval + O.drain + 120) *
 		NS);
 	W.phase = P_SETUP;
@@ -1796,6 +1821,9 @@ parent_main(void)
 		snprintf(note, sizeof note, "not_all_parked");
 	printf("PARKED pollers=%" PRIu64 " of %d\n", sum, O.pollers);
 	fflush(stdout);
+	if (O.scen != S_PARK && O.quiet > 0 && parent_hold(O.quiet) == -1 &&
+	    !note[0])
+		snprintf(note, sizeof note, "worker_died");
 	/*
 	 * Half a second before the first send: whoever measures the servers
 	 * from "PARKED" on (bench/run) reads their CPU before it starts.
@@ -1826,7 +1854,7 @@ usage(void)
 	    "    [--pollers N] [--senders N] [--count K] [--interval S]\n"
 	    "    [--rate R] [--duration S] [--hold S] [--poll-timeout S]\n"
 	    "    [--procs N] [--path P] [--window N] [--drain S]\n"
-	    "    [--setup-timeout S]\n");
+	    "    [--setup-timeout S] [--sources A[-B]] [--quiet S]\n");
 	exit(2);
 }
 
@@ -1842,6 +1870,35 @@ name_index(const char *s, const char **names, int n)
 	return -1;
 }
 
+/*
+ * "A" or "A-B", IPv4 addresses with A <= B and at most 65,536 of them:
+ * the first (host byte order) and the count. 0, or -1 if s is none.
+ */
+static int
+parse_sources(const char *s, uint32_t *first, int *n)
+{
+	struct in_addr a, b;
+	const char    *dash = strchr(s, '-');
+	char	       buf[INET_ADDRSTRLEN];
+	size_t	       len = dash != NULL ? (size_t)(dash - s) : strlen(s);
+
+	if (len == 0 || len >= sizeof buf)
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		return -1;
+	b = a;
+	if (dash != NULL && inet_pton(AF_INET, dash + 1, &b) != 1)
+		return -1;
+	if (ntohl(b.s_addr) < ntohl(a.s_addr) ||
+	    ntohl(b.s_addr) - ntohl(a.s_addr) >= 65536)
+		return -1;
+	*first = ntohl(a.s_addr);
+	*n = (int)(ntohl(b.s_addr) - ntohl(a.s_addr)) + 1;
+	return 0;
+}
+
 static void
 parse_opts(int argc, char **argv)
 {
@@ -1853,7 +1910,8 @@ parse_opts(int argc, char **argv)
 		{ "hold", 1, 0, 'H' }, { "poll-timeout", 1, 0, 'T' },
 		{ "procs", 1, 0, 'P' }, { "path", 1, 0, 'u' },
 		{ "window", 1, 0, 'w' }, { "drain", 1, 0, 'D' },
-		{ "setup-timeout", 1, 0, 'S' }, { 0, 0, 0, 0 } };
+		{ "setup-timeout", 1, 0, 'S' }, { "sources", 1, 0, 'a' },
+		{ "quiet", 1, 0, 'q' }, { 0, 0, 0, 0 } };
 	int		     ch;
 
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -1874,6 +1932,11 @@ parse_opts(int argc, char **argv)
 		case 'w': O.window = atoi(optarg); break;
 		case 'D': O.drain = atof(optarg); break;
 		case 'S': O.setup_timeout = atof(optarg); break;
+		case 'a':
+			if (parse_sources(optarg, &O.src_first, &O.src_n) == -1)
+				usage();
+			break;
+		case 'q': O.quiet = atof(optarg); break;
 		default: usage();
 		}
 	}

@@ -140,6 +140,37 @@ test_hist(void)
 	ok(h.b[0] == 1, "a negative latency is counted as zero, not lost");
 }
 
+static void
+test_sources(void)
+{
+	uint32_t first = 0;
+	int	 n = 0;
+
+	ok(parse_sources("127.0.0.2-127.0.0.9", &first, &n) == 0 &&
+		first == 0x7f000002 && n == 8,
+	    "a range: its first address and count (%08x, %d)", first, n);
+	ok(parse_sources("127.0.0.5", &first, &n) == 0 && first == 0x7f000005 &&
+		n == 1,
+	    "one address is a range of one");
+	ok(parse_sources("127.0.0.255-127.0.1.1", &first, &n) == 0 && n == 3,
+	    "a range may cross a byte (%d)", n);
+	ok(parse_sources("127.0.0.9-127.0.0.2", &first, &n) == -1,
+	    "a range that ends before it starts is refused");
+	ok(parse_sources("127.0.0.0-127.1.0.0", &first, &n) == -1,
+	    "more than 65,536 addresses are refused");
+	ok(parse_sources("127.0.0.2-", &first, &n) == -1 &&
+		parse_sources("-127.0.0.2", &first, &n) == -1 &&
+		parse_sources("127.0.0.2-x", &first, &n) == -1 &&
+		parse_sources("localhost", &first, &n) == -1,
+	    "a range with a missing or bad end is refused");
+	O.src_first = 0x7f000002;
+	O.src_n = 8;
+	ok(source_of(0) == 0x7f000002 && source_of(7) == 0x7f000009 &&
+		source_of(8) == 0x7f000002 && source_of(100001) == 0x7f000003,
+	    "clients take the addresses in turn");
+	O.src_n = 0;
+}
+
 int
 main(void)
 {
@@ -147,5 +178,6 @@ main(void)
 	test_http();
 	test_json();
 	test_hist();
+	test_sources();
 	return tap_done();
 }
