@@ -21,6 +21,9 @@
  * ~28,000 ephemeral ports of ip_local_port_range towards one server port,
  * so 100,000 clients need four or more. --quiet S keeps the parked polls
  * waiting S seconds before the first send, for whoever measures them idle.
+ * --share K makes K pollers of chatd share one session (K tabs of one
+ * browser), each with a poll and a connection of its own: a login answer
+ * lists every live session, so N logins cost N * N / 2 of them.
  *
  *	loadgen --target chatd|nchan|socketio|ceiling
  *	    --scenario park|fanout|rate|sends --port N [options]
@@ -92,6 +95,7 @@ struct opts {
 	double	    quiet;
 	uint32_t    src_first; /* first source address, host order */
 	int	    src_n;     /* how many, from src_first on; 0: any */
+	int	    share;     /* chatd pollers per session */
 	const char *path;
 	uint32_t    maxseq; /* sequence numbers tracked */
 };
@@ -170,6 +174,7 @@ static struct opts O = {
 	.hold = 10,
 	.setup_timeout = 180,
 	.drain = 10,
+	.share = 1,
 	.path = NULL,
 };
 static struct worker W;
@@ -1000,12 +1005,66 @@ client_setup(struct client *cl)
 		conn_connect(&cl->c[0]);
 }
 
+/* The client whose session cl shares (--share), or NULL: cl logs in. */
+static struct client *
+leader_of(struct client *cl)
+{
+	int k = (int)(cl - W.cl);
+
+	if (O.target != T_CHATD || cl->role != R_POLLER || k % O.share == 0)
+		return NULL;
+	return &W.cl[k - k % O.share];
+}
+
+/* cl takes its leader's session, or dies with it; 0 while it waits. */
+static int
+follow(struct client *cl, const struct client *l)
+{
+	if (l->stage == G_READY) {
+		memcpy(cl->session, l->session, sizeof cl->session);
+		memcpy(cl->csrf, l->csrf, sizeof cl->csrf);
+		cl->cursor = l->cursor;
+		cl->stage = G_READY;
+	} else if (l->stage == G_DEAD) {
+		cl->stage = G_DEAD;
+		W.st.err_setup++;
+	} else
+		return 0;
+	W.setup_done++;
+	return 1;
+}
+
+/* Followers in set-up after their leader is done; 'L' once all are. */
+static void
+setup_done_check(struct client *l)
+{
+	int i;
+
+	for (i = (int)(l - W.cl) + 1;
+	     l->role == R_POLLER && i < W.ncl && leader_of(&W.cl[i]) == l; i++)
+		if (W.cl[i].stage == G_SETUP)
+			follow(&W.cl[i], l);
+	if (W.setup_done == W.ncl && W.phase == P_SETUP) {
+		W.phase = P_WAIT_GO;
+		msg_send(W.res_out, 'L', 0);
+	}
+}
+
 static void
 setup_pump(void)
 {
+	struct client *cl, *l;
+
 	while (W.setup_active < O.window && W.setup_next < W.ncl) {
+		cl = &W.cl[W.setup_next++];
+		if ((l = leader_of(cl)) != NULL) {
+			cl->stage = G_SETUP;
+			if (follow(cl, l))
+				setup_done_check(l);
+			continue;
+		}
 		W.setup_active++;
-		client_setup(&W.cl[W.setup_next++]);
+		client_setup(cl);
 	}
 }
 
@@ -1019,11 +1078,8 @@ setup_finish(struct client *cl, int ok)
 		W.st.err_setup++;
 	W.setup_active--;
 	W.setup_done++;
+	setup_done_check(cl);
 	setup_pump();
-	if (W.setup_done == W.ncl && W.phase == P_SETUP) {
-		W.phase = P_WAIT_GO;
-		msg_send(W.res_out, 'L', 0);
-	}
 }
 
 /* After "go": chatd pollers find the newest event, then poll. */
@@ -1854,7 +1910,7 @@ usage(void)
 	    "    [--pollers N] [--senders N] [--count K] [--interval S]\n"
 	    "    [--rate R] [--duration S] [--hold S] [--poll-timeout S]\n"
 	    "    [--procs N] [--path P] [--window N] [--drain S]\n"
-	    "    [--setup-timeout S] [--sources A[-B]] [--quiet S]\n");
+	    "    [--setup-timeout S] [--sources A[-B]] [--quiet S] [--share K]\n");
 	exit(2);
 }
 
@@ -1911,7 +1967,8 @@ parse_opts(int argc, char **argv)
 		{ "procs", 1, 0, 'P' }, { "path", 1, 0, 'u' },
 		{ "window", 1, 0, 'w' }, { "drain", 1, 0, 'D' },
 		{ "setup-timeout", 1, 0, 'S' }, { "sources", 1, 0, 'a' },
-		{ "quiet", 1, 0, 'q' }, { 0, 0, 0, 0 } };
+		{ "quiet", 1, 0, 'q' }, { "share", 1, 0, 'K' },
+		{ 0, 0, 0, 0 } };
 	int		     ch;
 
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -1937,10 +1994,12 @@ parse_opts(int argc, char **argv)
 				usage();
 			break;
 		case 'q': O.quiet = atof(optarg); break;
+		case 'K': O.share = atoi(optarg); break;
 		default: usage();
 		}
 	}
-	if (O.port <= 0 || O.port > 65535 || O.pollers < 0 || O.window < 1)
+	if (O.port <= 0 || O.port > 65535 || O.pollers < 0 || O.window < 1 ||
+	    O.share < 1)
 		usage();
 }
 
