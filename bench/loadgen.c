@@ -1947,8 +1947,8 @@ parse_sources(const char *s, uint32_t *first, int *n)
 	b = a;
 	if (dash != NULL && inet_pton(AF_INET, dash + 1, &b) != 1)
 		return -1;
-	if (ntohl(b.s_addr) < ntohl(a.s_addr) ||
-	    ntohl(b.s_addr) - ntohl(a.s_addr) >= 65536)
+	/* Unsigned: a B below A is a difference far above 65,536 too. */
+	if (ntohl(b.s_addr) - ntohl(a.s_addr) >= 65536)
 		return -1;
 	*first = ntohl(a.s_addr);
 	*n = (int)(ntohl(b.s_addr) - ntohl(a.s_addr)) + 1;

@@ -171,6 +171,50 @@ test_sources(void)
 	O.src_n = 0;
 }
 
+static void
+test_share(void)
+{
+	static struct client cl[6];
+	int		     i;
+
+	memset(&W.st, 0, sizeof W.st);
+	W.cl = cl;
+	W.ncl = 6;
+	W.setup_done = 0;
+	for (i = 0; i < 6; i++)
+		cl[i].role = i < 5 ? R_POLLER : R_SENDER;
+	O.target = T_CHATD;
+	O.share = 3;
+	ok(leader_of(&cl[0]) == NULL && leader_of(&cl[3]) == NULL,
+	    "every third poller logs in itself");
+	ok(leader_of(&cl[1]) == &cl[0] && leader_of(&cl[2]) == &cl[0] &&
+		leader_of(&cl[4]) == &cl[3],
+	    "the others share the session of the one before them");
+	ok(leader_of(&cl[5]) == NULL, "a sender logs in itself");
+	cl[0].stage = G_SETUP;
+	ok(follow(&cl[1], &cl[0]) == 0 && W.setup_done == 0,
+	    "a follower waits while its leader logs in");
+	strcpy(cl[0].session, "s0");
+	strcpy(cl[0].csrf, "c0");
+	cl[0].cursor = 7;
+	cl[0].stage = G_READY;
+	ok(follow(&cl[1], &cl[0]) == 1 && strcmp(cl[1].session, "s0") == 0 &&
+		strcmp(cl[1].csrf, "c0") == 0 && cl[1].cursor == 7 &&
+		cl[1].stage == G_READY && W.setup_done == 1,
+	    "then takes its session, CSRF token and cursor");
+	cl[3].stage = G_DEAD;
+	ok(follow(&cl[4], &cl[3]) == 1 && cl[4].stage == G_DEAD &&
+		W.st.err_setup == 1,
+	    "a leader that failed takes its followers with it, counted");
+	O.target = T_NCHAN;
+	ok(leader_of(&cl[1]) == NULL, "only chatd has sessions to share");
+	O.target = T_CHATD;
+	O.share = 1;
+	ok(leader_of(&cl[1]) == NULL, "--share 1: every poller logs in");
+	W.cl = NULL;
+	W.ncl = 0;
+}
+
 int
 main(void)
 {
@@ -179,5 +223,6 @@ main(void)
 	test_json();
 	test_hist();
 	test_sources();
+	test_share();
 	return tap_done();
 }
