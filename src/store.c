@@ -1485,8 +1485,10 @@ store_index(struct store *st, int limit, int *more)
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return rollback(st, store_failed(st, rc, "index"));
-	if ((r = commit(st)) == STORE_OK)
+	if ((r = commit(st)) == STORE_OK) {
 		*more = n == limit;
+		metrics_indexed(n);
+	}
 	return r;
 }
 
