@@ -137,8 +137,12 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_CLIENT_ID] =
 	    "SELECT id, image_id FROM events WHERE sender_session = ?1"
 	    " AND client_id = ?2",
+	/*
+	 * (The type NOT IN term is the WHERE of the partial index
+	 * events_sends, sql/009, so that SQLite uses it.)
+	 */
 	[S_RATE] = "SELECT ts FROM events WHERE sender_session = ?1"
-		   " AND type IN ('message', 'private', 'image') AND ts > ?2"
+		   " AND type NOT IN ('join', 'leave') AND ts > ?2"
 		   " ORDER BY ts DESC LIMIT 1 OFFSET ?3",
 	/* (The nick as written first, then as it looks in lower case.) */
 	[S_RECIPIENT] = "SELECT id, nick FROM sessions WHERE ended_ms IS NULL"
@@ -162,11 +166,11 @@ static const char *const stmt_sql[S_COUNT] = {
 			" e.sender_session, e.recipient_session"
 			" FROM images i JOIN events e ON e.image_id = i.id"
 			" AND e.type = 'image' WHERE i.id = ?1",
-	/* (The type IN term lets SQLite use the partial index events_sends.) */
+	/* (The type NOT IN term lets SQLite use events_sends, as S_RATE.) */
 	[S_IMAGE_USED] = "SELECT e.ts, i.size FROM events e"
 			 " JOIN images i ON i.id = e.image_id"
 			 " WHERE e.sender_session = ?1"
-			 " AND e.type IN ('message', 'private', 'image')"
+			 " AND e.type NOT IN ('join', 'leave')"
 			 " AND e.type = 'image' AND e.ts > ?2 ORDER BY e.ts",
 	[S_IMAGE_STORE] = "SELECT bytes FROM image_store WHERE id = 1",
 	/* (Counted in the partial index sessions_live_seen.) */
