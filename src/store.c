@@ -410,6 +410,24 @@ fail:
 }
 
 /*
+ * Before the library's first use: a process of chatd has one thread, so
+ * SQLite needs no mutexes (about a hundred lock and unlock pairs per
+ * send), and no count of its memory in use (a locked total per
+ * allocation). Later calls are refused by SQLite, harmlessly.
+ */
+static void
+store_library(void)
+{
+	static int done;
+
+	if (done)
+		return;
+	done = 1;
+	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+/*
  * The schema version in a WAL that holds commits not yet in the file
  * (a chatd that was killed), read through a read-only connection; -1 if
  * it cannot be read.
@@ -421,6 +439,7 @@ wal_user_version(const char *path)
 	sqlite3_stmt *s;
 	long	      v = -1;
 
+	store_library();
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
 		SQLITE_OK &&
 	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) ==
@@ -500,6 +519,7 @@ store_open(const char *path, int sync_full, int busy_timeout_ms)
 	char	     *err = NULL;
 	int	      i;
 
+	store_library();
 	st = xcalloc(1, sizeof *st);
 	if (sqlite3_open_v2(path, &st->db,
 		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
