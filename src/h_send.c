@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "indexer.h"
 #include "json.h"
 #include "loop.h"
 #include "metrics.h"
@@ -210,8 +211,10 @@ flush_sends(struct loop_post *p)
 			metrics_send();
 		send_answer(ps->conn, &ps->m); /* frees ps with the pool */
 	}
-	if (wrote)
+	if (wrote) {
 		watch_wrote();
+		indexer_wrote();
+	}
 }
 
 /* Queue the checked send ps of session s for the batch's commit. */

@@ -6,21 +6,27 @@
  */
 #include "indexer.h"
 #include "loop.h"
+#include "metrics.h"
 
 static struct app	*indexer_app;
 static struct loop_timer indexer_timer;
 
-/* Index one batch; again at once if there may be more. */
+/*
+ * Index one batch; again at once if there may be more, after the delay
+ * if the store failed; else sleep until the next write.
+ */
 static void
 indexer_tick(struct loop_timer *t)
 {
 	int more = 0;
 
+	metrics_index_sweep();
 	if (store_index(indexer_app->store, STORE_INDEX_BATCH, &more) !=
 	    STORE_OK)
-		more = 0;
-	loop_timer_at(
-	    t, loop_now() + (more ? 0 : indexer_app->conf->index_delay_ms));
+		loop_timer_at(
+		    t, loop_now() + indexer_app->conf->index_delay_ms);
+	else if (more)
+		loop_timer_at(t, loop_now());
 }
 
 /* Start indexing at once: a restart may have left a backlog. */
@@ -32,9 +38,23 @@ indexer_start(struct app *app)
 	loop_timer_at(&indexer_timer, loop_now());
 }
 
+/*
+ * This process wrote events: index them --index-delay ms from now, unless
+ * a sweep is due already (it takes them too).
+ */
+void
+indexer_wrote(void)
+{
+	if (indexer_app == NULL || indexer_timer.when >= 0)
+		return;
+	loop_timer_at(
+	    &indexer_timer, loop_now() + indexer_app->conf->index_delay_ms);
+}
+
 /* Stop indexing: the worker is stopping. */
 void
 indexer_stop(void)
 {
 	loop_timer_cancel(&indexer_timer);
+	indexer_app = NULL;
 }

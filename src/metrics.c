@@ -4,7 +4,8 @@
  * One struct in an anonymous shared mapping holds every counter: the
  * requests answered by endpoint and status (the endpoints of the router,
  * so that a client cannot make up new series), sends, events delivered
- * to polls, store errors, and a histogram of the send batch's commit
+ * to polls, store errors, the search indexer's sweeps and the events it
+ * indexed, and a histogram of the send batch's commit
  * time. Polls waiting is a gauge of each process: each worker keeps its
  * own slot up to date, and a slot whose process has gone counts no more.
  *
@@ -63,6 +64,8 @@ struct metrics {
 	uint64_t    commit_buckets[BUCKETS + 1]; /* the last: +Inf */
 	uint64_t    commit_sum_us;
 	uint64_t    commit_count;
+	uint64_t    index_sweeps;
+	uint64_t    indexed_events;
 	struct slot slots[SLOTS];
 	time_t	    started;
 };
@@ -180,6 +183,21 @@ metrics_commit(int64_t us)
 	add(&m->commit_count, 1);
 }
 
+/* The search indexer woke to index new events. */
+void
+metrics_index_sweep(void)
+{
+	add(&m->index_sweeps, 1);
+}
+
+/* n events went into the search index (a sweep's, or a search's). */
+void
+metrics_indexed(int n)
+{
+	if (n > 0)
+		add(&m->indexed_events, (uint64_t)n);
+}
+
 /* Is the process of slot s gone (or the slot free)? */
 static int
 slot_gone(const struct slot *s)
@@ -294,5 +312,11 @@ metrics_format(struct buf *out)
 	format_counter(out, "chatd_store_errors_total",
 	    "Store operations that failed (locked, disk full, I/O): 503s.",
 	    &m->store_errors);
+	format_counter(out, "chatd_index_sweeps_total",
+	    "Times the search indexer woke to index new events.",
+	    &m->index_sweeps);
+	format_counter(out, "chatd_indexed_events_total",
+	    "Events put into the search index, by a sweep or a search.",
+	    &m->indexed_events);
 	format_commits(out);
 }

@@ -25,6 +25,8 @@ void	metrics_delivered(size_t);
 void	metrics_store_error(void);
 int64_t metrics_clock(void);
 void	metrics_commit(int64_t);
+void	metrics_index_sweep(void);
+void	metrics_indexed(int);
 void	metrics_waiting(int);
 void	metrics_format(struct buf *);
 time_t	metrics_started(void);

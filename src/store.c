@@ -137,8 +137,12 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_CLIENT_ID] =
 	    "SELECT id, image_id FROM events WHERE sender_session = ?1"
 	    " AND client_id = ?2",
+	/*
+	 * (The type NOT IN term is the WHERE of the partial index
+	 * events_sends, sql/009, so that SQLite uses it.)
+	 */
 	[S_RATE] = "SELECT ts FROM events WHERE sender_session = ?1"
-		   " AND type IN ('message', 'private', 'image') AND ts > ?2"
+		   " AND type NOT IN ('join', 'leave') AND ts > ?2"
 		   " ORDER BY ts DESC LIMIT 1 OFFSET ?3",
 	/* (The nick as written first, then as it looks in lower case.) */
 	[S_RECIPIENT] = "SELECT id, nick FROM sessions WHERE ended_ms IS NULL"
@@ -162,11 +166,11 @@ static const char *const stmt_sql[S_COUNT] = {
 			" e.sender_session, e.recipient_session"
 			" FROM images i JOIN events e ON e.image_id = i.id"
 			" AND e.type = 'image' WHERE i.id = ?1",
-	/* (The type IN term lets SQLite use the partial index events_sends.) */
+	/* (The type NOT IN term lets SQLite use events_sends, as S_RATE.) */
 	[S_IMAGE_USED] = "SELECT e.ts, i.size FROM events e"
 			 " JOIN images i ON i.id = e.image_id"
 			 " WHERE e.sender_session = ?1"
-			 " AND e.type IN ('message', 'private', 'image')"
+			 " AND e.type NOT IN ('join', 'leave')"
 			 " AND e.type = 'image' AND e.ts > ?2 ORDER BY e.ts",
 	[S_IMAGE_STORE] = "SELECT bytes FROM image_store WHERE id = 1",
 	/* (Counted in the partial index sessions_live_seen.) */
@@ -406,6 +410,24 @@ fail:
 }
 
 /*
+ * Before the library's first use: a process of chatd has one thread, so
+ * SQLite needs no mutexes (about a hundred lock and unlock pairs per
+ * send), and no count of its memory in use (a locked total per
+ * allocation). Later calls are refused by SQLite, harmlessly.
+ */
+static void
+store_library(void)
+{
+	static int done;
+
+	if (done)
+		return;
+	done = 1;
+	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+/*
  * The schema version in a WAL that holds commits not yet in the file
  * (a chatd that was killed), read through a read-only connection; -1 if
  * it cannot be read.
@@ -417,6 +439,7 @@ wal_user_version(const char *path)
 	sqlite3_stmt *s;
 	long	      v = -1;
 
+	store_library();
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
 		SQLITE_OK &&
 	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) ==
@@ -496,6 +519,7 @@ store_open(const char *path, int sync_full, int busy_timeout_ms)
 	char	     *err = NULL;
 	int	      i;
 
+	store_library();
 	st = xcalloc(1, sizeof *st);
 	if (sqlite3_open_v2(path, &st->db,
 		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -1485,8 +1509,10 @@ store_index(struct store *st, int limit, int *more)
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return rollback(st, store_failed(st, rc, "index"));
-	if ((r = commit(st)) == STORE_OK)
+	if ((r = commit(st)) == STORE_OK) {
 		*more = n == limit;
+		metrics_indexed(n);
+	}
 	return r;
 }
 

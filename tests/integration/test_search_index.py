@@ -30,6 +30,10 @@ if not shutil.which("sqlite3"):
     sys.exit(0)
 tap = Tap()
 RATE = ["--rate-limit", "1000000/1"]
+TOP = os.environ.get("TOP_SRCDIR") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..")
+NEWEST = str(len([f for f in os.listdir(os.path.join(TOP, "sql"))
+                  if f[:3].isdigit() and f.endswith(".sql")]))
 HOUR = ["--index-delay", "3600000"]  # no sweep but the first: searches index
 
 
@@ -200,7 +204,7 @@ def t_from_version_7(st):
     tap.eq(fts_ids(st, w), [top_id], "version 7 indexes in the insert")
     st.start()
     tap.eq(sh(st, "PRAGMA user_version; SELECT hi FROM search_indexed;").split(),
-           ["8", str(top_id)], "migrated to 8, the mark at the last event")
+           [NEWEST, str(top_id)], "migrated to the newest, the mark at the last event")
     exact(st, "after the migration")
     a = login_client(st)
     i = a.must_send("%s new" % w)
