@@ -1,8 +1,9 @@
 /*
  * floor: the floor of chatd's architecture, a measuring stick for bench/run.
  *
- * A FastCGI long-poll responder with nothing behind it: no store, no
- * sessions, no JSON library. It listens on the unix socket that nginx
+ * A FastCGI long-poll responder with nothing behind it: no store (the
+ * texts of the newest 1,024 events in memory), no sessions, no JSON
+ * library. It listens on the unix socket that nginx
  * (tools/stack's, rendered from nginx.conf.example, so the very nginx
  * configuration chatd runs behind) passes /api/ to, speaks FastCGI itself
  * with epoll and non-blocking sockets, keeps nginx's connections
@@ -16,9 +17,10 @@
  *	POST /api/login		{"session":"floor","csrf":"floor","cursor":N}
  *	GET  /api/history	{"events":[]}
  *	GET  /api/poll?since=C&timeout=S
- *		C below the newest id: the newest event at once (the floor
- *		keeps that one event, nothing older); else it waits for the
- *		next send, or S seconds (default 25, at most 60), then
+ *		C below the newest id: the events after C at once, at most
+ *		32, oldest first (of the newest 1,024: older ones are gone);
+ *		else it waits for the next send, or S seconds (default 25,
+ *		at most 60), then
  *		{"cursor":N,"events":[{"id":N,...,"text":"..."}]}
  *	POST /api/send (text=...) {"id":N}; the text is 1 to 64 of digits,
  *		lowercase letters and ":._-" once decoded, else 400 bad_text
@@ -76,14 +78,17 @@
 #define FCGI_CANT_MPX_CONN 1
 #define FCGI_UNKNOWN_ROLE 3
 
-#define HDR 8		/* bytes of a record header */
-#define IN_FIRST 1024	/* a connection's first input buffer */
-#define PARAMS_MAX 8192 /* bytes of a request's params */
-#define BODY_MAX 1024	/* bytes of a request's body */
-#define TEXT_MAX 64	/* bytes of a sent text, decoded */
-#define POLL_DEFAULT 25 /* seconds a poll waits, by default */
-#define POLL_MAX 60	/* and at most */
-#define ANSWER_MAX 1024 /* bytes of one framed answer */
+#define HDR 8		 /* bytes of a record header */
+#define IN_FIRST 1024	 /* a connection's first input buffer */
+#define PARAMS_MAX 8192	 /* bytes of a request's params */
+#define BODY_MAX 1024	 /* bytes of a request's body */
+#define TEXT_MAX 64	 /* bytes of a sent text, decoded */
+#define POLL_DEFAULT 25	 /* seconds a poll waits, by default */
+#define POLL_MAX 60	 /* and at most */
+#define RING 1024	 /* the newest events kept, for pollers behind */
+#define ANSWER_EVENTS 32 /* events in one answer, at most */
+#define BODY_OUT 8192	 /* bytes of an answer's body, at most */
+#define ANSWER_MAX (BODY_OUT + 256) /* bytes of one framed answer */
 
 /* A request's state on its connection. */
 enum stage { ST_IDLE, ST_PARAMS, ST_STDIN, ST_PARKED };
@@ -93,6 +98,7 @@ struct conn {
 	int	     fd, stage, keep, closing, bad;
 	unsigned     reqid;
 	int64_t	     deadline;
+	long long    since;	  /* a parked poll's cursor */
 	struct conn *prev, *next; /* in the parked list */
 	char	    *in, *out, *params, *body;
 	size_t	     inlen, incap, outlen, outcap, plen, pcap, blen, bcap;
@@ -103,8 +109,8 @@ static volatile int stop;
 static struct conn *parked; /* the parked polls, newest first */
 static struct conn *dead;   /* closed in this turn of the loop */
 static long	    nparked, nconns;
-static long long    cursor; /* the newest event's id */
-static char	    text[TEXT_MAX + 1];
+static long long    cursor;		      /* the newest event's id */
+static char	    ring[RING][TEXT_MAX + 1]; /* event id's text at id % RING */
 static char	    listen_marker;
 
 static void conn_close(struct conn *);
@@ -353,40 +359,56 @@ answer_error(struct conn *c, int status, const char *code)
 	return answer(c, status, b);
 }
 
-/* The poll answer's body: the newest event, or none. */
+/*
+ * A poll's answer body into b (BODY_OUT bytes): the events after since
+ * that the ring still holds, at most ANSWER_EVENTS of them, and the cursor
+ * of the last one (or the newest id, if none). Events older than the ring
+ * are gone: a poller that far behind loses them, and loadgen counts it.
+ */
 static size_t
-poll_body(char *b, size_t size, int with_event)
+poll_body(char *b, long long since)
 {
-	int k;
+	long long id = since + 1, last, k;
+	size_t	  n;
 
-	if (!with_event)
-		k = snprintf(
-		    b, size, "{\"cursor\":%lld,\"events\":[]}", cursor);
-	else
-		k = snprintf(b, size,
-		    "{\"cursor\":%lld,\"events\":[{\"id\":%lld,"
-		    "\"type\":\"message\",\"room\":\"lobby\",\"from\":\"floor\","
-		    "\"text\":\"%s\"}]}",
-		    cursor, cursor, text);
-	return k < 0 || (size_t)k >= size ? 0 : (size_t)k;
+	if (id <= cursor - RING)
+		id = cursor - RING + 1;
+	last =
+	    cursor < id + ANSWER_EVENTS - 1 ? cursor : id + ANSWER_EVENTS - 1;
+	n = snprintf(b, BODY_OUT, "{\"cursor\":%lld,\"events\":[",
+	    id <= last ? last : cursor);
+	for (k = id; k <= last; k++)
+		n += snprintf(b + n, BODY_OUT - n,
+		    "%s{\"id\":%lld,\"type\":\"message\",\"room\":\"lobby\","
+		    "\"from\":\"floor\",\"text\":\"%s\"}",
+		    k > id ? "," : "", k, ring[k % RING]);
+	n += snprintf(b + n, BODY_OUT - n, "]}");
+	return n;
 }
 
-/* Every parked poll gets the newest event: one framing for all of them. */
+/*
+ * Every parked poll gets the new event: one framing for all those waiting
+ * for just it (all of them, as nginx writes request id 1); a poll parked
+ * with a cursor ahead of it waits on.
+ */
 static void
 fan_out(void)
 {
-	char	     b[256], a[ANSWER_MAX], own[ANSWER_MAX];
+	char	     b[BODY_OUT], a[ANSWER_MAX], ob[BODY_OUT], own[ANSWER_MAX];
 	size_t	     blen, n, m;
 	struct conn *c, *next;
 
-	blen = poll_body(b, sizeof b, 1);
+	blen = poll_body(b, cursor - 1);
 	n = frame(a, 1, 200, b, blen);
 	for (c = parked; c != NULL; c = next) {
 		next = c->next;
-		if (c->reqid == 1)
+		if (c->since >= cursor)
+			continue;
+		if (c->reqid == 1 && c->since == cursor - 1)
 			finish(c, a, n);
 		else {
-			m = frame(own, c->reqid, 200, b, blen);
+			m = poll_body(ob, c->since);
+			m = frame(own, c->reqid, 200, ob, m);
 			finish(c, own, m);
 		}
 	}
@@ -483,7 +505,7 @@ form_text(const char *body, size_t len, char *dst)
 static void
 on_poll(struct conn *c, const char *query)
 {
-	char	  v[32], b[256];
+	char	  v[32], b[BODY_OUT];
 	long long since = 0, timeout = POLL_DEFAULT;
 
 	if ((query_get(query, "since", v, sizeof v) == 0 &&
@@ -494,11 +516,12 @@ on_poll(struct conn *c, const char *query)
 		return;
 	}
 	if (since < cursor || timeout == 0) {
-		poll_body(b, sizeof b, since < cursor);
+		poll_body(b, since);
 		answer(c, 200, b);
 		return;
 	}
 	c->stage = ST_PARKED;
+	c->since = since;
 	c->deadline = now_s() + timeout;
 	c->prev = NULL;
 	c->next = parked;
@@ -519,7 +542,7 @@ on_send(struct conn *c)
 		return;
 	}
 	cursor++;
-	memcpy(text, t, sizeof text);
+	memcpy(ring[cursor % RING], t, sizeof ring[0]);
 	fan_out();
 	snprintf(b, sizeof b, "{\"id\":%lld}", cursor);
 	answer(c, 200, b);
@@ -844,10 +867,10 @@ static void
 expire(void)
 {
 	struct conn *c, *next;
-	char	     b[64];
+	char	     b[BODY_OUT];
 	int64_t	     now = now_s();
 
-	poll_body(b, sizeof b, 0);
+	poll_body(b, cursor);
 	for (c = parked; c != NULL; c = next) {
 		next = c->next;
 		if (c->deadline <= now)

@@ -85,6 +85,19 @@ def test_fan_out(st):
     r = poll(st, cur)
     tap.ok(r.status == 200 and r.json == {"cursor": cur + 1, "events": want},
            "a poll behind the newest event gets it at once", r.show())
+    for i in range(40):
+        send(st, "b:%d:1" % (100 + i))
+    first = poll(st, cur + 1)
+    rest = poll(st, cur + 33)
+    ids = [e.get("id") for e in first.events] + [e.get("id") for e in rest.events]
+    tap.ok(first.json and first.json.get("cursor") == cur + 33 and len(first.events) == 32
+           and rest.json and rest.json.get("cursor") == cur + 41
+           and ids == list(range(cur + 2, cur + 42))
+           and [e.get("text") for e in first.events + rest.events]
+           == ["b:%d:1" % (100 + i) for i in range(40)],
+           "a poller 40 events behind gets them all, in order, 32 in an answer",
+           "%s\n%s" % (first.show(), rest.show()))
+    cur += 40
     r = poll(st, cur + 1, timeout=1)
     tap.ok(r.status == 200 and r.json == {"cursor": cur + 1, "events": []},
            "a poll that times out is answered with no events", r.show())
@@ -94,6 +107,20 @@ def test_fan_out(st):
     tap.ok(r.status == 405, "GET /api/send is 405", r.show())
     r = raw_request(st, "GET", "/api/nothing")
     tap.ok(r.status == 404, "an unknown path is 404", r.show())
+
+
+def test_ahead(st):
+    cur = health(st)["cursor"]
+    ahead = Deferred(poll, st, cur + 5, 8)
+    tap.ok(wait_until(lambda: health(st).get("parked") == 1, GENEROUS),
+           "a poll with a cursor ahead of the newest event parks", "health: %r" % health(st))
+    send(st, "b:1:1")
+    h = health(st)
+    r = ahead.join(GENEROUS)
+    tap.ok(h.get("parked") == 1 and h.get("cursor") == cur + 1 and r.status == 200
+           and r.events == [],
+           "a send does not answer it: it waits on, then times out with no events",
+           "health after the send: %r; %s" % (h, r.show()))
 
 
 def test_abandoned(st):
@@ -224,6 +251,7 @@ def test_fastcgi(st):
 
 with Stack(tap=tap, name="floor") as st:
     tap.run(test_fan_out, st)
+    tap.run(test_ahead, st)
     tap.run(test_abandoned, st)
     tap.run(test_fastcgi, st)
 tap.done()
