@@ -5,7 +5,8 @@
  * epoll and non-blocking sockets: no thread per connection, no library but
  * libc. It speaks to four targets: chatd's API (login, poll with cursors,
  * send), nchan's long-poll pub/sub, Socket.IO 4's Engine.IO polling
- * transport, and a bare nginx "return 200" (the ceiling). Pollers wait for
+ * transport, and a bare nginx "return 200" (the ceiling); bench/floor, the
+ * floor of FastCGI behind nginx, is spoken to as chatd. Pollers wait for
  * news; senders write messages whose text, "b:SEQ:NANOS", carries a
  * sequence number and the CLOCK_MONOTONIC time of the send, so that every
  * poller times each delivery and keeps a bitmap of what it has seen (lost,
@@ -25,7 +26,7 @@
  * browser), each with a poll and a connection of its own: a login answer
  * lists every live session, so N logins cost N * N / 2 of them.
  *
- *	loadgen --target chatd|nchan|socketio|ceiling
+ *	loadgen --target chatd|nchan|socketio|ceiling|floor
  *	    --scenario park|fanout|rate|sends --port N [options]
  *
  * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
@@ -67,7 +68,7 @@
 #define H_FINE 10000	     /* 10 us buckets up to 100 ms */
 #define H_N (H_FINE + 60000) /* then 1 ms buckets to 60.1 s */
 
-enum target { T_CHATD, T_NCHAN, T_SOCKETIO, T_CEILING };
+enum target { T_CHATD, T_NCHAN, T_SOCKETIO, T_CEILING, T_FLOOR };
 enum scen { S_PARK, S_FANOUT, S_RATE, S_SENDS };
 enum role { R_POLLER, R_SENDER };
 enum kind {
@@ -85,7 +86,14 @@ enum stage { G_NEW, G_SETUP, G_READY, G_STARTING, G_RUN, G_DEAD };
 enum phase { P_SETUP, P_WAIT_GO, P_PARK, P_RUN, P_DRAIN };
 enum err { E_CONNECT, E_STATUS, E_TIMEOUT, E_CLOSED, E_PARSE };
 
-static const char *target_names[] = { "chatd", "nchan", "socketio", "ceiling" };
+static const char *target_names[] = { "chatd", "nchan", "socketio", "ceiling",
+	"floor" };
+/*
+ * bench/floor speaks chatd's API (the part of it that the load generator
+ * uses), so its clients are chatd's: the same requests, the same parsing.
+ */
+#define CHATD_API (O.target == T_CHATD || O.target == T_FLOOR)
+
 static const char *scen_names[] = { "park", "fanout", "rate", "sends" };
 
 struct opts {
@@ -932,7 +940,7 @@ poll_issue(struct client *cl)
 {
 	struct conn *c = &cl->c[0];
 
-	if (O.target == T_CHATD)
+	if (CHATD_API)
 		poll_chatd(c, cl);
 	else if (O.target == T_NCHAN)
 		poll_nchan(c, cl);
@@ -960,7 +968,7 @@ send_issue(struct client *cl, uint64_t seq)
 	cl->seq = seq;
 	cl->seq_ns = now;
 	cl->idle = 0;
-	if (O.target == T_CHATD) {
+	if (CHATD_API) {
 		n = snprintf(text, sizeof text,
 		    "text=b%%3A%" PRIu64 "%%3A%" PRId64, seq, now);
 		req_start(c,
@@ -995,7 +1003,7 @@ static void
 client_setup(struct client *cl)
 {
 	cl->stage = G_SETUP;
-	if (O.target == T_CHATD)
+	if (CHATD_API)
 		req_login(cl);
 	else if (O.target == T_SOCKETIO && cl->sid[0] == '\0')
 		req_open(cl);
@@ -1087,7 +1095,7 @@ static void
 client_start(struct client *cl)
 {
 	cl->stage = G_STARTING;
-	if (O.target == T_CHATD && cl->role == R_POLLER)
+	if (CHATD_API && cl->role == R_POLLER)
 		req_history(cl);
 	else
 		start_finish(cl);
@@ -1237,7 +1245,7 @@ on_poll(struct client *cl, struct resp *r)
 		cl->retry_at = now + RETRY_NS;
 		return;
 	}
-	if (O.target == T_CHATD) {
+	if (CHATD_API) {
 		cl->cursor = json_int(r->body, r->blen, "cursor");
 		scan_seqs(cl, r->body, r->blen, now);
 	} else if (O.target == T_NCHAN) {
@@ -1905,7 +1913,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: loadgen --target chatd|nchan|socketio|ceiling\n"
+	    "usage: loadgen --target chatd|nchan|socketio|ceiling|floor\n"
 	    "    --scenario park|fanout|rate|sends --port N\n"
 	    "    [--pollers N] [--senders N] [--count K] [--interval S]\n"
 	    "    [--rate R] [--duration S] [--hold S] [--poll-timeout S]\n"
@@ -1973,7 +1981,7 @@ parse_opts(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
-		case 't': O.target = name_index(optarg, target_names, 4); break;
+		case 't': O.target = name_index(optarg, target_names, 5); break;
 		case 's': O.scen = name_index(optarg, scen_names, 4); break;
 		case 'p': O.port = atoi(optarg); break;
 		case 'n': O.pollers = atoi(optarg); break;
