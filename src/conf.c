@@ -131,7 +131,7 @@ static const struct conf_entry table[] = {
 	{ "watch-interval", 0, T_INT, 1, 10000, NULL, "100",
 	    FIELD(watch_interval_ms), 0, CF_LIVE, "MS",
 	    "check for rows written by others" },
-	{ "coalesce-delay", 0, T_INT, 0, 1000, NULL, "0",
+	{ "coalesce-delay", 0, T_INT, 0, 1000, NULL, "10",
 	    FIELD(coalesce_delay_ms), 0, CF_LIVE, "MS",
 	    "answer parked polls at most once per MS ms\n"
 	    "while events keep coming; the first after a\n"
