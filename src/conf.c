@@ -131,6 +131,11 @@ static const struct conf_entry table[] = {
 	{ "watch-interval", 0, T_INT, 1, 10000, NULL, "100",
 	    FIELD(watch_interval_ms), 0, CF_LIVE, "MS",
 	    "check for rows written by others" },
+	{ "coalesce-delay", 0, T_INT, 0, 1000, NULL, "10",
+	    FIELD(coalesce_delay_ms), 0, CF_LIVE, "MS",
+	    "answer parked polls at most once per MS ms\n"
+	    "while events keep coming; the first after a\n"
+	    "quiet spell goes at once; 0 turns it off" },
 	/* At most fcgi.c's DRAIN_LIMIT: a longer body is never read. */
 	{ "max-body", 0, T_INT, 1024, 16L << 20, NULL, "65536", FIELD(max_body),
 	    0, CF_LIVE, "BYTES", "largest form body, at most 16 MiB" },

@@ -40,6 +40,7 @@ struct conf {
 	int	       sync_full;    /* synchronous=FULL, else NORMAL */
 	int	       busy_timeout_ms;
 	int	       watch_interval_ms; /* data_version check */
+	int	       coalesce_delay_ms; /* least time between deliveries */
 	size_t	       max_body;	  /* bytes of a form body */
 	size_t	       max_image;	  /* bytes of an uploaded image */
 	long	       image_quota;	  /* image bytes a session stores ... */

@@ -29,6 +29,8 @@ static int		 undelivered; /* a delivery failed: retry */
 static struct loop_timer tick_timer;
 static struct loop_timer recheck_timer;
 static int		 rechecks_left;
+static struct loop_timer hold_timer; /* --coalesce-delay: a held delivery */
+static int64_t		 delivered_at = -1; /* loop_now() of the last one */
 static struct loop_io	 inotify_io = { -1, NULL, 0 };
 static char		*wal_name; /* basename of the -wal file */
 
@@ -66,6 +68,7 @@ deliver(void)
 		if (batch.n == 0)
 			break;
 		last_id = batch.v[batch.n - 1].id;
+		delivered_at = loop_now();
 		waiter_news(&batch, last_id);
 		if (batch.n < WATCH_BATCH)
 			break;
@@ -77,8 +80,36 @@ deliver(void)
 }
 
 /*
+ * New rows may be there: deliver them now, unless a delivery to parked
+ * polls went out less than --coalesce-delay ms ago; then deliver when that
+ * much has passed since it, so that whatever comes meanwhile goes out in
+ * one answer per poll. The first rows after a quiet spell go at once. A
+ * held delivery reads every row committed until it fires.
+ */
+static void
+offer(void)
+{
+	int64_t delay = app->conf->coalesce_delay_ms;
+
+	if (hold_timer.when >= 0)
+		return;
+	if (delay > 0 && delivered_at >= 0 &&
+	    loop_now() - delivered_at < delay) {
+		loop_timer_at(&hold_timer, delivered_at + delay);
+		return;
+	}
+	deliver();
+}
+
+static void
+hold_done(struct loop_timer *t)
+{
+	deliver(); /* if it fails, undelivered: the next check tries again */
+}
+
+/*
  * Has another connection committed since we last looked, or did the last
- * delivery fail? Deliver if so.
+ * delivery fail? Offer the new rows if so.
  */
 static int
 check(void)
@@ -89,7 +120,7 @@ check(void)
 	if (v < 0 || (v == last_version && !undelivered))
 		return 0;
 	last_version = v; /* a failed delivery is retried: undelivered */
-	deliver();
+	offer();
 	return 1;
 }
 
@@ -179,16 +210,17 @@ watch_start(struct app *a)
 	free(copy);
 	loop_timer_init(&tick_timer, tick);
 	loop_timer_init(&recheck_timer, recheck);
+	loop_timer_init(&hold_timer, hold_done);
 	loop_timer_at(&tick_timer, loop_now() + app->conf->watch_interval_ms);
 	start_inotify(app->conf->db_path);
 	return 0;
 }
 
-/* This process committed new rows: deliver them now. */
+/* This process committed new rows: offer them now. */
 void
 watch_wrote(void)
 {
-	deliver();
+	offer();
 }
 
 /*
@@ -218,6 +250,7 @@ watch_stop(void)
 {
 	loop_timer_cancel(&tick_timer);
 	loop_timer_cancel(&recheck_timer);
+	loop_timer_cancel(&hold_timer);
 	if (inotify_io.fd >= 0) {
 		loop_io_set(&inotify_io, 0);
 		close(inotify_io.fd);

@@ -7,7 +7,9 @@
  * same for ten parked polls as for ten thousand. inotify on the -wal file
  * is only a hint that makes the check come at once. Commits of this
  * process do not move data_version: the handlers call watch_wrote().
- * Either way, the new rows are read once and handed to the waiter.
+ * Either way, the new rows are read once and handed to the waiter; while
+ * they keep coming, at most once per --coalesce-delay ms, so that under a
+ * high rate each answer carries several events.
  *
  * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
