@@ -10,6 +10,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/uio.h>
 
 #include "handlers.h"
 #include "json.h"
@@ -32,58 +33,72 @@
 #define POLL_ANSWER_BYTES (256 * 1024)
 
 /*
- * Write {"cursor": C, "events": [...]} with the events of v into body;
- * the number written, which is fewer than n if the events passed
- * POLL_ANSWER_BYTES (counted without the cursor, so that a second call
- * with another cursor stops at the same event).
+ * How many of the n pieces of v an answer shows: all, or those up to the
+ * one that takes the events past POLL_ANSWER_BYTES (counted from the
+ * first event's brace, the list's commas included, without the cursor).
  */
 static size_t
-poll_json(
-    struct buf *body, const struct event *const *v, size_t n, int64_t cursor)
+poll_shown(const struct event_piece *v, size_t n)
 {
-	size_t i, start;
+	size_t i, bytes = 0;
 
-	buf_addc(body, '{');
-	json_key(body, "cursor");
-	json_int(body, cursor);
-	buf_addc(body, ',');
-	json_key(body, "events");
-	buf_addc(body, '[');
-	start = body->len;
 	for (i = 0; i < n; i++) {
-		if (i > 0)
-			buf_addc(body, ',');
-		event_json(body, v[i]);
-		if (body->len - start >= POLL_ANSWER_BYTES && i + 1 < n) {
-			i++;
-			break;
-		}
+		bytes += i > 0 ? v[i].len : v[i].len - 1;
+		if (bytes >= POLL_ANSWER_BYTES && i + 1 < n)
+			return i + 1;
 	}
-	buf_adds(body, "]}");
-	return i;
+	return n;
 }
 
 /*
- * Answer a poll with the events of v, or as many as fit in
- * POLL_ANSWER_BYTES: then the cursor is the last one's id. The rare
- * answer that does not fit is written twice, so that the usual one is
- * written once, straight into its body.
+ * Answer a poll with the events of v, {"cursor": C, "events": [...]}, or
+ * with as many as fit in POLL_ANSWER_BYTES: then the cursor is the last
+ * one's id. The answer is written from the pieces where they are (shared
+ * with the other polls of a batch): pieces that lie one after another in
+ * memory go as one buffer.
  */
-static void
+void
 poll_answer(
-    struct conn *c, const struct event *const *v, size_t n, int64_t cursor)
+    struct conn *c, const struct event_piece *v, size_t n, int64_t cursor)
 {
-	struct buf body;
-	size_t	   shown;
+	struct iovec iov[WAITER_MAX_EVENTS + 2];
+	struct buf   head;
+	char	     space[64];
+	const char  *p;
+	size_t	     shown, i, len, total;
+	int	     k = 1;
 
-	buf_init(&body);
-	if ((shown = poll_json(&body, v, n, cursor)) < n) {
-		buf_reset(&body);
-		poll_json(&body, v, shown, v[shown - 1]->id);
+	if ((shown = poll_shown(v, n)) < n)
+		cursor = v[shown - 1].id;
+	head.data = space;
+	head.len = 0;
+	head.cap = sizeof space; /* "{"cursor":" and 20 digits fit */
+	buf_addc(&head, '{');
+	json_key(&head, "cursor");
+	json_int(&head, cursor);
+	buf_addc(&head, ',');
+	json_key(&head, "events");
+	buf_addc(&head, '[');
+	iov[0].iov_base = head.data;
+	iov[0].iov_len = head.len;
+	total = head.len + 2;
+	for (i = 0; i < shown; i++) {
+		/* The list's first event goes without its comma. */
+		p = i > 0 ? v[i].json : v[i].json + 1;
+		len = i > 0 ? v[i].len : v[i].len - 1;
+		total += len;
+		if (k > 1 &&
+		    (char *)iov[k - 1].iov_base + iov[k - 1].iov_len == p) {
+			iov[k - 1].iov_len += len;
+			continue;
+		}
+		iov[k].iov_base = (void *)(uintptr_t)p;
+		iov[k++].iov_len = len;
 	}
+	iov[k].iov_base = "]}";
+	iov[k++].iov_len = 2;
 	metrics_delivered(shown);
-	reply_json(c, &body, NULL);
-	buf_free(&body);
+	reply_json_iov(c, iov, k, total);
 }
 
 /*
@@ -130,11 +145,12 @@ h_poll(struct app *app, struct conn *c)
 {
 	struct store_session s;
 	struct event_list    events = { NULL, 0, 0 };
-	const struct event **v;
+	struct event_piece  *v;
+	struct buf	     json;
 	const char	    *room;
 	long long	     since = -1, timeout = app->conf->poll_timeout;
 	int64_t		     cursor;
-	size_t		     i;
+	size_t		     i, off;
 	int		     may_wait;
 
 	if (session_require(app, c, &s) == -1)
@@ -174,12 +190,23 @@ h_poll(struct app *app, struct conn *c)
 		return;
 	}
 	v = calloc(events.n ? events.n : 1, sizeof *v);
-	for (i = 0; v != NULL && i < events.n; i++)
-		v[i] = &events.v[i];
-	if (v == NULL)
+	if (v == NULL) {
 		reply_error(c, API_UNAVAILABLE, "Out of memory.", NULL);
-	else
-		poll_answer(c, v, events.n, cursor);
+		event_list_clear(&events);
+		return;
+	}
+	/* One buffer for all: their pieces lie one after another. */
+	buf_init(&json);
+	for (i = 0; i < events.n; i++) {
+		off = json.len;
+		event_piece_json(&json, &events.v[i]);
+		v[i].id = events.v[i].id;
+		v[i].len = json.len - off;
+	}
+	for (i = 0, off = 0; i < events.n; off += v[i++].len)
+		v[i].json = json.data + off;
+	poll_answer(c, v, events.n, cursor);
+	buf_free(&json);
 	free(v);
 	event_list_clear(&events);
 }

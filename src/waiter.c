@@ -3,6 +3,7 @@
  *
  * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,7 +174,7 @@ poll_gone(struct conn *c, void *arg)
 
 /* Take p out of the waiter, answer it, free it. */
 static void
-finish(struct waiter_poll *p, const struct event *const *v, size_t n,
+finish(struct waiter_poll *p, const struct event_piece *v, size_t n,
     int64_t cursor)
 {
 	unlink_poll(p);
@@ -250,21 +251,77 @@ waiter_expire(struct loop_timer *t)
 	rearm();
 }
 
+/* The JSON of a batch's events, each made once (see waiter_news). */
+struct pieces {
+	struct buf json; /* the pieces made so far, one after another */
+	size_t	  *off;	 /* event i's piece in json, or SIZE_MAX */
+	size_t	  *len;	 /* and its length */
+	size_t	   cap;	 /* of off and len, kept between batches */
+};
+
+static struct pieces pieces;
+
+/* Make ready for a batch of n events: none encoded yet. */
+static void
+pieces_start(size_t n)
+{
+	size_t i;
+
+	if (n > pieces.cap) {
+		pieces.off = xrealloc(pieces.off, n * sizeof *pieces.off);
+		pieces.len = xrealloc(pieces.len, n * sizeof *pieces.len);
+		pieces.cap = n;
+	}
+	for (i = 0; i < n; i++)
+		pieces.off[i] = SIZE_MAX;
+	buf_reset(&pieces.json);
+}
+
+/*
+ * Fill v with the pieces of the n events idx names in batch, encoding
+ * those not encoded yet. v points into pieces.json: good until the next
+ * call.
+ */
+static void
+pieces_get(const struct event_list *batch, const size_t *idx, size_t n,
+    struct event_piece *v)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		k = idx[i];
+		if (pieces.off[k] != SIZE_MAX)
+			continue;
+		pieces.off[k] = pieces.json.len;
+		event_piece_json(&pieces.json, &batch->v[k]);
+		pieces.len[k] = pieces.json.len - pieces.off[k];
+	}
+	for (i = 0; i < n; i++) {
+		k = idx[i];
+		v[i].id = batch->v[k].id;
+		v[i].json = pieces.json.data + pieces.off[k];
+		v[i].len = pieces.len[k];
+	}
+}
+
 /*
  * Offer a batch of new rows (ascending ids, every row up to batch_max) to
  * every parked poll: each one that may see some of them is answered with
  * those (at most WAITER_MAX_EVENTS); the others have now seen up to
- * batch_max and go on waiting.
+ * batch_max and go on waiting. Each row is encoded once, when the first
+ * poll that may see it is answered, and shared by all of them.
  */
 void
 waiter_news(const struct event_list *batch, int64_t batch_max)
 {
-	static const struct event *seen[WAITER_MAX_EVENTS];
-	struct waiter_poll	  *p, *next;
-	const struct event	  *e;
-	size_t			   i, n;
-	int			   t;
+	static size_t		  seen[WAITER_MAX_EVENTS];
+	static struct event_piece v[WAITER_MAX_EVENTS];
+	struct waiter_poll	 *p, *next;
+	const struct event	 *e;
+	size_t			  i, n;
+	int			  t;
 
+	pieces_start(batch->n);
 	for (t = 0; t <= WAITER_MAX_TIMEOUT; t++) {
 		for (p = lists[t].head; p != NULL; p = next) {
 			next = p->next;
@@ -274,18 +331,18 @@ waiter_news(const struct event_list *batch, int64_t batch_max)
 				e = &batch->v[i];
 				if (e->id > p->cursor &&
 				    event_visible(e, p->room, p->session))
-					seen[n++] = e;
+					seen[n++] = i;
 			}
 			if (n == 0) {
 				if (batch_max > p->cursor)
 					p->cursor = batch_max;
 				continue;
 			}
+			pieces_get(batch, seen, n, v);
 			/* Cut at the limit: the next poll goes on from there.
 			 */
-			finish(p, seen, n,
-			    n == WAITER_MAX_EVENTS ? seen[n - 1]->id :
-						     batch_max);
+			finish(p, v, n,
+			    n == WAITER_MAX_EVENTS ? v[n - 1].id : batch_max);
 		}
 	}
 	rearm();
