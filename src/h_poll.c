@@ -1,9 +1,10 @@
 /*
  * h_poll: GET /api/poll (wait for news) and GET /api/history (look back).
  *
- * A poll reads the events after its cursor that the caller may see. If
- * there are some, or it asked not to wait, it is answered at once;
- * otherwise it is parked in the waiter with poll_answer as the function
+ * A poll reads the events after its cursor that the caller may see: from
+ * the waiter's recent rows when they cover its cursor, else from the
+ * store. If there are some, or it asked not to wait, it is answered at
+ * once; otherwise it is parked in the waiter with poll_answer as the function
  * that will finish it, with news or with nothing when its time is up.
  *
  * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
@@ -143,15 +144,16 @@ int_arg(struct conn *c, const char *name, long long min, long long max,
 void
 h_poll(struct app *app, struct conn *c)
 {
-	struct store_session s;
-	struct event_list    events = { NULL, 0, 0 };
-	struct event_piece  *v;
-	struct buf	     json;
-	const char	    *room;
-	long long	     since = -1, timeout = app->conf->poll_timeout;
-	int64_t		     cursor;
-	size_t		     i, off;
-	int		     may_wait;
+	struct store_session	  s;
+	struct event_list	  events = { NULL, 0, 0 };
+	static struct event_piece recent[WAITER_MAX_EVENTS];
+	struct event_piece	 *v;
+	struct buf		  json;
+	const char		 *room;
+	long long		  since = -1, timeout = app->conf->poll_timeout;
+	int64_t			  cursor;
+	size_t			  i, off;
+	int			  may_wait, n;
 
 	if (session_require(app, c, &s) == -1)
 		return;
@@ -179,6 +181,15 @@ h_poll(struct app *app, struct conn *c)
 		waiter_park(c, since, s.id, room, (int)timeout, poll_answer);
 		return;
 	}
+	/* A little behind: the watcher's recent rows may hold the rest. */
+	if ((n = waiter_recent(
+		 watch_delivered(), since, room, s.id, recent, &cursor)) > 0 ||
+	    (n == 0 && !may_wait))
+		poll_answer(c, recent, (size_t)n, cursor);
+	else if (n == 0)
+		waiter_park(c, cursor, s.id, room, (int)timeout, poll_answer);
+	if (n >= 0)
+		return;
 	if (store_poll(app->store, since, room, s.id, WAITER_MAX_EVENTS,
 		&events, &cursor) != STORE_OK) {
 		reply_error(

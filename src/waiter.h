@@ -18,8 +18,10 @@
  * polls are a second list, in park order, found by a small hash of
  * session ids. Each event of a batch of news is encoded to JSON once, the
  * first time a poll may see it, into a piece that every poll answered
- * with it shares (event_piece). The count of parked polls is a debug log line
- * at every change ("parked N"), which the tests wait for.
+ * with it shares (event_piece); the last rows are kept a while with their
+ * pieces, so that a poll that comes back just behind the watcher is
+ * answered from them instead of the store. The count of parked polls is a debug
+ * log line at every change ("parked N"), which the tests wait for.
  *
  * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
@@ -53,5 +55,7 @@ void waiter_news(const struct event_list *, int64_t);
 void waiter_answer_all(void);
 int  waiter_count(void);
 int  waiter_has_session(int64_t);
+int  waiter_recent(
+     int64_t, int64_t, const char *, int64_t, struct event_piece *, int64_t *);
 
 #endif

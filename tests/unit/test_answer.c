@@ -241,6 +241,69 @@ same(const struct tpoll *t, const struct buf *want)
 }
 
 /*
+ * Are the rows of batch after since all kept as recent rows: at most
+ * 1,024 of them, their pieces 1 MB at most?
+ */
+static int
+kept(const struct event_list *batch, int64_t since)
+{
+	struct buf piece;
+	size_t	   i, n = 0, bytes = 0;
+
+	buf_init(&piece);
+	for (i = 0; i < batch->n; i++) {
+		if (batch->v[i].id <= since)
+			continue;
+		buf_reset(&piece);
+		event_piece_json(&piece, &batch->v[i]);
+		bytes += piece.len;
+		n++;
+	}
+	buf_free(&piece);
+	return n <= 1024 && bytes <= (1 << 20);
+}
+
+/*
+ * Ask the recent rows, as a poll coming back with each parked poll's
+ * cursor would: the same events (their pieces as event_piece_json makes
+ * them) and the same next cursor as waiter_news gave. The number of
+ * polls for which they agree.
+ */
+static int
+check_recent(const struct event_list *batch, int64_t batch_max)
+{
+	static const struct event *v[WAITER_MAX_EVENTS];
+	static struct event_piece  got[WAITER_MAX_EVENTS];
+	struct buf		   piece;
+	int64_t			   cur, got_cur;
+	size_t			   n, k;
+	int			   i, m, right = 0, same_all;
+
+	buf_init(&piece);
+	for (i = 0; i < npolls; i++) {
+		n = ref_seen(&polls[i], batch, batch_max, v, &cur);
+		m = waiter_recent(batch_max, polls[i].cursor, polls[i].room,
+		    polls[i].session, got, &got_cur);
+		if (polls[i].cursor > batch_max ||
+		    !kept(batch, polls[i].cursor)) {
+			right += m == -1; /* the store's to answer */
+			continue;
+		}
+		same_all = m == (int)n && got_cur == cur;
+		for (k = 0; same_all && k < n; k++) {
+			buf_reset(&piece);
+			event_piece_json(&piece, v[k]);
+			same_all = got[k].id == v[k]->id &&
+			    got[k].len == piece.len &&
+			    memcmp(got[k].json, piece.data, piece.len) == 0;
+		}
+		right += same_all;
+	}
+	buf_free(&piece);
+	return right;
+}
+
+/*
  * Offer batch to the polls parked, and check each one's bytes: those
  * answered against the reference at once, those left waiting after
  * waiter_answer_all (no events, the batch's cursor).
@@ -253,9 +316,12 @@ check_batch(const char *name, const struct event_list *batch)
 	int64_t			   batch_max = batch->v[batch->n - 1].id, cur;
 	size_t			   n;
 	int			   i, right = 0, answered = 0, waiting = 0;
-	int			   wait_right = 0;
+	int			   wait_right = 0, recent_right;
 
 	waiter_news(batch, batch_max);
+	recent_right = check_recent(batch, batch_max);
+	ok(recent_right == npolls,
+	    "%s: the recent rows give each poll what the batch gave it", name);
 	for (i = 0; i < npolls; i++) {
 		n = ref_seen(&polls[i], batch, batch_max, v, &cur);
 		if (n > 0)
@@ -428,6 +494,9 @@ test_large(void)
 		cuts = 0;
 		check_batch(name, &l);
 		ok(cuts == 3, "%s: the 256 KB cut, in 3 answers", name);
+		ok(waiter_recent(l.v[l.n - 1].id, 0, "lobby", 1, NULL, NULL) ==
+			-1,
+		    "%s: past 1 MB the oldest rows are not kept", name);
 		event_list_clear(&l);
 		free(text);
 	}
@@ -451,6 +520,8 @@ test_many(void)
 	park("lobby", 6, l.v[300].id);
 	park("r9", 7, 0);
 	check_batch("500-event cut", &l);
+	ok(waiter_recent(l.v[l.n - 1].id - 1, 0, "lobby", 1, NULL, NULL) == -1,
+	    "recent rows: not used once the watcher has moved past them");
 	event_list_clear(&l);
 }
 
