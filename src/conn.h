@@ -4,11 +4,12 @@
  * fcgi.c creates a conn for each connection it accepts, and conn_read.c
  * watches it until a whole request is in (CONN_READING: libfcgi reads a
  * request only then, so that its blocking reads never wait); the handlers
- * answer it through reply.c, which lands in conn_respond: the answer is
- * framed as FastCGI records here (libfcgi's own stream buffers are freed
- * as soon as the request is read, so a waiting poll costs only this small
- * struct) and written without blocking; what the socket does not take at
- * once is sent when epoll says it can be. A parked conn (a waiting poll)
+ * answer it through reply.c, which lands in conn_respond_iov: the answer,
+ * a list of buffers, is framed as FastCGI records here without copying
+ * them (libfcgi's own stream buffers are freed as soon as the request is
+ * read, so a waiting poll costs only this small struct) and written with
+ * one sendmsg, without blocking; what the socket does not take at once is
+ * copied and sent when epoll says it can be. A parked conn (a waiting poll)
  * watches its socket: nginx closing it means the browser went away.
  *
  * nginx may keep the connection for its next request (fastcgi_keep_conn
