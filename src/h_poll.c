@@ -32,6 +32,7 @@
  * size leaves chatd at once, however slowly its client reads it.
  */
 #define POLL_ANSWER_BYTES (256 * 1024)
+#define RECENT_CATCH_UP 64 /* rows read for the recent rows, at most */
 
 /*
  * How many of the n pieces of v an answer shows: all, or those up to the
@@ -171,6 +172,17 @@ h_poll(struct app *app, struct conn *c)
 	if (timeout > app->conf->poll_max)
 		timeout = app->conf->poll_max;
 	may_wait = timeout > 0 && !app->stopping;
+	/*
+	 * Nobody was parked and the watcher's mark moved past new rows
+	 * without reading them: read them once here, for every poll that
+	 * comes back behind it, instead of once for each.
+	 */
+	if (waiter_recent_behind(watch_delivered(), &cursor)) {
+		if (store_read_after(app->store, cursor, RECENT_CATCH_UP,
+			&events) == STORE_OK)
+			waiter_recent_catch_up(&events, watch_delivered());
+		event_list_clear(&events);
+	}
 	/*
 	 * A client that keeps up comes back with the cursor of its last
 	 * answer, which is where the watcher stands while nothing new has

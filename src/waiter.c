@@ -264,6 +264,44 @@ recent_add(const struct event *e, const char *json, size_t len)
 }
 
 /*
+ * Do the recent rows stop short of delivered, the watcher's mark (which
+ * moves past new rows without reading them while nobody is parked)? Then
+ * *end is where they stop, for waiter_recent_catch_up.
+ */
+int
+waiter_recent_behind(int64_t delivered, int64_t *end)
+{
+	*end = recent_end;
+	return recent_ok && delivered > recent_end;
+}
+
+/*
+ * The rows after the recent rows' end, read from the store (ascending,
+ * perhaps past delivered): keep those up to delivered, the watcher's
+ * mark, as if news had brought them. If they do not reach it (more rows
+ * than were read), the recent rows start again from the mark.
+ */
+void
+waiter_recent_catch_up(const struct event_list *rows, int64_t delivered)
+{
+	struct buf b;
+	size_t	   i;
+
+	if (rows->n == 0 || rows->v[rows->n - 1].id < delivered) {
+		recent_reset(delivered);
+		return;
+	}
+	buf_init(&b);
+	for (i = 0; i < rows->n && rows->v[i].id <= delivered; i++) {
+		buf_reset(&b);
+		event_piece_json(&b, &rows->v[i]);
+		recent_add(&rows->v[i], b.data, b.len);
+	}
+	buf_free(&b);
+	recent_end = delivered;
+}
+
+/*
  * A poll with cursor since, of session sid in room, answered from the
  * recent rows if they cover it: the pieces of the rows after since that
  * it may see into v (at most WAITER_MAX_EVENTS; good until the next news)

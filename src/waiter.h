@@ -55,6 +55,8 @@ void waiter_news(const struct event_list *, int64_t);
 void waiter_answer_all(void);
 int  waiter_count(void);
 int  waiter_has_session(int64_t);
+int  waiter_recent_behind(int64_t, int64_t *);
+void waiter_recent_catch_up(const struct event_list *, int64_t);
 int  waiter_recent(
      int64_t, int64_t, const char *, int64_t, struct event_piece *, int64_t *);
 

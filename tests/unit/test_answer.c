@@ -505,6 +505,50 @@ test_large(void)
 	}
 }
 
+/*
+ * The watcher's mark moved past new rows while nobody was parked: the
+ * recent rows (ending with the last of l) catch up from rows read after
+ * them, and then answer a poll behind the mark; rows that do not reach
+ * the mark start them again from it.
+ */
+static void
+test_catch_up(const struct event_list *l)
+{
+	struct event_list more = { NULL, 0, 0 };
+	struct event	 *e;
+	struct buf	  piece;
+	int64_t		  end, last = l->v[l->n - 1].id;
+	int		  i, n, right = 0;
+
+	for (i = 0; i < 5; i++) {
+		e = add(&more, "message", "lobby", "zed", "late", 4);
+		e->id = last + 1 + 2 * i;
+	}
+	ok(waiter_recent_behind(last + 7, &end) && end == last,
+	    "recent rows: behind a mark that moved without them");
+	waiter_recent_catch_up(&more, last + 7);
+	n = waiter_recent(last + 7, last, "lobby", 1, spare, &spare_cur);
+	buf_init(&piece);
+	for (i = 0; i < n && i < 4; i++) {
+		buf_reset(&piece);
+		event_piece_json(&piece, &more.v[i]);
+		right += spare[i].id == more.v[i].id &&
+		    spare[i].len == piece.len &&
+		    memcmp(spare[i].json, piece.data, piece.len) == 0;
+	}
+	buf_free(&piece);
+	ok(n == 4 && right == 4 && spare_cur == last + 7 &&
+		!waiter_recent_behind(last + 7, &end),
+	    "recent rows: caught up to the mark, the rows up to it, once");
+	waiter_recent_catch_up(&more, last + 100);
+	ok(waiter_recent(last + 100, last + 7, "lobby", 1, spare, &spare_cur) ==
+		    -1 &&
+		waiter_recent(
+		    last + 100, last + 100, "lobby", 1, spare, &spare_cur) == 0,
+	    "recent rows: rows short of the mark start them at the mark");
+	event_list_clear(&more);
+}
+
 /* More than 500 events a poll may see: the 500-event cut. */
 static void
 test_many(void)
@@ -526,6 +570,7 @@ test_many(void)
 	ok(waiter_recent(
 	       l.v[l.n - 1].id - 1, 0, "lobby", 1, spare, &spare_cur) == -1,
 	    "recent rows: not used once the watcher has moved past them");
+	test_catch_up(&l);
 	event_list_clear(&l);
 }
 
