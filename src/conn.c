@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <limits.h>
+#include <stdint.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -87,11 +90,11 @@ conn_idle(struct conn *c)
 	loop_io_set(&c->io, EPOLLIN | EPOLLRDHUP);
 }
 
+/* Write a record header of type for request_id into h (8 bytes). */
 static void
-record_header(struct buf *out, int type, int request_id, size_t len, size_t pad)
+record_header(
+    unsigned char *h, int type, int request_id, size_t len, size_t pad)
 {
-	unsigned char h[8];
-
 	h[0] = FCGI_VERSION_1;
 	h[1] = (unsigned char)type;
 	h[2] = (unsigned char)(request_id >> 8);
@@ -100,35 +103,108 @@ record_header(struct buf *out, int type, int request_id, size_t len, size_t pad)
 	h[5] = (unsigned char)len;
 	h[6] = (unsigned char)pad;
 	h[7] = 0;
-	buf_add(out, h, sizeof h);
+}
+
+/* Add the len bytes at p to f's list. */
+static void
+frame_add(struct conn_frame *f, const void *p, size_t len)
+{
+	f->iov[f->n].iov_base = (void *)(uintptr_t)p;
+	f->iov[f->n].iov_len = len;
+	f->n++;
+	f->len += len;
 }
 
 /*
- * Append to out the records of a complete answer: data as FCGI_STDOUT
- * records, the empty STDOUT record that ends the stream, and
- * FCGI_END_REQUEST with status 0. Pure; the unit tests check the bytes.
+ * Frame data, the nin buffers of in one after another, as the records of
+ * a complete answer into f: FCGI_STDOUT records of at most 65535 bytes
+ * (a buffer may straddle two, split), the empty STDOUT record that ends
+ * the stream, and FCGI_END_REQUEST with status 0. f points into in's
+ * buffers and its own headers, copying no data; conn_frame_free frees it.
+ * Pure; the unit tests check the bytes.
  */
 void
-conn_encode_records(
-    struct buf *out, int request_id, const char *data, size_t len)
+conn_frame_make(
+    struct conn_frame *f, int request_id, const struct iovec *in, int nin)
 {
 	static const char zeros[8];
-	unsigned char end[8] = { 0, 0, 0, 0, FCGI_REQUEST_COMPLETE, 0, 0, 0 };
-	size_t	      n, pad;
+	size_t		  total = 0, n, pad, off = 0, take;
+	unsigned char	 *h;
+	int		  i = 0, records, cap;
 
-	buf_reserve(out, len + len / FCGI_MAX_CONTENT * 16 + 40);
-	while (len > 0) {
-		n = len > FCGI_MAX_CONTENT ? FCGI_MAX_CONTENT : len;
+	for (i = 0; i < nin; i++)
+		total += in[i].iov_len;
+	records = (int)((total + FCGI_MAX_CONTENT - 1) / FCGI_MAX_CONTENT);
+	cap = nin + 3 * records + 2;
+	f->iov = cap <= CONN_FRAME_SMALL ? f->iov_small :
+					   xcalloc(cap, sizeof *f->iov);
+	f->heads = records + 2 <= CONN_FRAME_SMALL_RECORDS ?
+	    f->heads_small :
+	    xcalloc(records + 3, 8);
+	f->n = 0;
+	f->len = 0;
+	h = f->heads;
+	i = 0;
+	while (total > 0) {
+		n = total > FCGI_MAX_CONTENT ? FCGI_MAX_CONTENT : total;
 		pad = (8 - n % 8) % 8;
-		record_header(out, FCGI_STDOUT, request_id, n, pad);
-		buf_add(out, data, n);
-		buf_add(out, zeros, pad);
-		data += n;
-		len -= n;
+		record_header(h, FCGI_STDOUT, request_id, n, pad);
+		frame_add(f, h, 8);
+		h += 8;
+		total -= n;
+		while (n > 0) {
+			if (off == in[i].iov_len) {
+				i++;
+				off = 0;
+				continue;
+			}
+			take =
+			    in[i].iov_len - off < n ? in[i].iov_len - off : n;
+			frame_add(f, (const char *)in[i].iov_base + off, take);
+			off += take;
+			n -= take;
+		}
+		if (pad > 0)
+			frame_add(f, zeros, pad);
 	}
-	record_header(out, FCGI_STDOUT, request_id, 0, 0);
-	record_header(out, FCGI_END_REQUEST, request_id, sizeof end, 0);
-	buf_add(out, end, sizeof end);
+	record_header(h, FCGI_STDOUT, request_id, 0, 0);
+	record_header(h + 8, FCGI_END_REQUEST, request_id, 8, 0);
+	memset(h + 16, 0, 8);
+	h[16 + 4] = FCGI_REQUEST_COMPLETE;
+	frame_add(f, h, 24);
+}
+
+/* Free what conn_frame_make took beyond f itself. */
+void
+conn_frame_free(struct conn_frame *f)
+{
+	if (f->iov != f->iov_small)
+		free(f->iov);
+	if (f->heads != f->heads_small)
+		free(f->heads);
+	f->iov = NULL;
+	f->heads = NULL;
+}
+
+/*
+ * Keep in c->out what f holds past its first done bytes (they went out
+ * already), for conn_flush to send.
+ */
+static void
+keep_rest(struct conn *c, const struct conn_frame *f, size_t done)
+{
+	int i;
+
+	buf_reserve(&c->out, f->len - done);
+	for (i = 0; i < f->n; i++) {
+		if (done >= f->iov[i].iov_len) {
+			done -= f->iov[i].iov_len;
+			continue;
+		}
+		buf_add(&c->out, (const char *)f->iov[i].iov_base + done,
+		    f->iov[i].iov_len - done);
+		done = 0;
+	}
 }
 
 /* Write what the socket takes; close when done or broken. */
@@ -162,13 +238,20 @@ conn_flush(struct conn *c)
 }
 
 /*
- * Answer the request with data (a CGI response: headers, blank line,
- * body) and close the conn once it is written. The conn must not be used
- * by the caller after this.
+ * Answer the request with data, the nin buffers of in one after another
+ * (a CGI response: headers, blank line, body), and close the conn once it
+ * is written. The usual answer goes out in one system call, its records
+ * gathered from the buffers (sendmsg); what the socket does not take at
+ * once, or past IOV_MAX buffers, is copied and sent by conn_flush. The
+ * conn must not be used by the caller after this.
  */
 void
-conn_respond(struct conn *c, const char *data, size_t len)
+conn_respond_iov(struct conn *c, const struct iovec *in, int nin)
 {
+	struct conn_frame f;
+	struct msghdr	  msg;
+	ssize_t		  n;
+
 	if (c->state == CONN_CLOSED || c->state == CONN_WRITING)
 		return;
 	/*
@@ -179,9 +262,24 @@ conn_respond(struct conn *c, const char *data, size_t len)
 	c->on_gone = NULL;
 	c->state = CONN_NEW;
 	buf_reset(&c->out);
-	conn_encode_records(&c->out, c->request_id, data, len);
 	c->out_off = 0;
-	/* The request's own memory is not needed once the answer is made. */
+	conn_frame_make(&f, c->request_id, in, nin);
+	memset(&msg, 0, sizeof msg);
+	msg.msg_iov = f.iov;
+	msg.msg_iovlen = f.n < IOV_MAX ? (size_t)f.n : IOV_MAX;
+	do
+		n = sendmsg(c->io.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n == -1 && errno == EINTR);
+	if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK) {
+		log_debug("send fd %d: %s", c->io.fd, strerror(errno));
+		conn_frame_free(&f);
+		conn_close(c);
+		return;
+	}
+	if ((size_t)(n > 0 ? n : 0) < f.len)
+		keep_rest(c, &f, n > 0 ? (size_t)n : 0);
+	conn_frame_free(&f);
+	/* The request's own memory is not needed once the answer is out. */
 	pool_free(c->req.pool);
 	memset(&c->req, 0, sizeof c->req);
 	conn_flush(c);

@@ -4,11 +4,12 @@
  * fcgi.c creates a conn for each connection it accepts, and conn_read.c
  * watches it until a whole request is in (CONN_READING: libfcgi reads a
  * request only then, so that its blocking reads never wait); the handlers
- * answer it through reply.c, which lands in conn_respond: the answer is
- * framed as FastCGI records here (libfcgi's own stream buffers are freed
- * as soon as the request is read, so a waiting poll costs only this small
- * struct) and written without blocking; what the socket does not take at
- * once is sent when epoll says it can be. A parked conn (a waiting poll)
+ * answer it through reply.c, which lands in conn_respond_iov: the answer,
+ * a list of buffers, is framed as FastCGI records here without copying
+ * them (libfcgi's own stream buffers are freed as soon as the request is
+ * read, so a waiting poll costs only this small struct) and written with
+ * one sendmsg, without blocking; what the socket does not take at once is
+ * copied and sent when epoll says it can be. A parked conn (a waiting poll)
  * watches its socket: nginx closing it means the browser went away.
  *
  * nginx may keep the connection for its next request (fastcgi_keep_conn
@@ -25,6 +26,8 @@
  */
 #ifndef CHATD_CONN_H
 #define CHATD_CONN_H
+
+#include <sys/uio.h>
 
 #include "buf.h"
 #include "loop.h"
@@ -60,8 +63,21 @@ struct conn {
 	const char     *route;	    /* the router's path, kept when parked */
 };
 
+#define CONN_FRAME_SMALL 16	   /* iovecs of a small answer, inline */
+#define CONN_FRAME_SMALL_RECORDS 4 /* and its record headers */
+
+/* An answer framed as FastCGI records: the buffers to write, in order. */
+struct conn_frame {
+	struct iovec  *iov;
+	int	       n;
+	size_t	       len; /* bytes in all */
+	unsigned char *heads;
+	struct iovec   iov_small[CONN_FRAME_SMALL];
+	unsigned char  heads_small[8 * CONN_FRAME_SMALL_RECORDS + 8];
+};
+
 struct conn *conn_new(int, int);
-void	     conn_respond(struct conn *, const char *, size_t);
+void	     conn_respond_iov(struct conn *, const struct iovec *, int);
 void	     conn_park(struct conn *, conn_gone_fn, void *);
 void	     conn_close(struct conn *);
 void	     conn_lost(struct conn *);
@@ -69,10 +85,11 @@ void	     conn_reap(void);
 int	     conn_busy_count(void);
 void	     conn_reuse(struct conn *, int);
 void	     conn_stop_keeping(void);
-void	     conn_encode_records(struct buf *, int, const char *, size_t);
-void	     conn_read_init(conn_next_fn, size_t, size_t);
-void	     conn_read_set_keep(size_t);
-void	     conn_read(struct conn *);
-void	     conn_read_forget(struct conn *);
+void conn_frame_make(struct conn_frame *, int, const struct iovec *, int);
+void conn_frame_free(struct conn_frame *);
+void conn_read_init(conn_next_fn, size_t, size_t);
+void conn_read_set_keep(size_t);
+void conn_read(struct conn *);
+void conn_read_forget(struct conn *);
 
 #endif

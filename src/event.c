@@ -104,6 +104,14 @@ event_json(struct buf *b, const struct event *e)
 	buf_addc(b, '}');
 }
 
+/* Append e as a piece of a list: a comma, then its JSON object. */
+void
+event_piece_json(struct buf *b, const struct event *e)
+{
+	buf_addc(b, ',');
+	event_json(b, e);
+}
+
 /* Append the events [from, from + n) of l as a JSON array. */
 void
 event_list_json(

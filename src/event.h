@@ -37,10 +37,22 @@ struct event_list {
 	size_t	      cap;
 };
 
+/*
+ * An event's JSON as a piece of a list, ",{...}" with the comma before
+ * it (a list skips its first piece's comma), and its id. An event is
+ * encoded once into a piece that every answer showing it shares.
+ */
+struct event_piece {
+	int64_t	    id;
+	const char *json;
+	size_t	    len;
+};
+
 struct event *event_list_push(struct event_list *);
 void	      event_list_clear(struct event_list *);
 int	      event_visible(const struct event *, const char *, int64_t);
 void	      event_json(struct buf *, const struct event *);
+void	      event_piece_json(struct buf *, const struct event *);
 void event_list_json(struct buf *, const struct event_list *, size_t, size_t);
 
 #endif

@@ -178,13 +178,50 @@ close_fd:
 	return -1;
 }
 
-/* Look up a param, as a copy in the request's pool (or NULL). */
-static const char *
-param(struct request *r, FCGX_Request *fr, const char *name)
+/*
+ * Copy the params chatd reads into r, in the request's pool, in one pass
+ * over libfcgi's list (a lookup per name was a pass each): the first of
+ * each name, as FCGX_GetParam would find it; NULL for those not sent.
+ */
+static void
+read_params(struct request *r, FCGX_Request *fr)
 {
-	const char *v = FCGX_GetParam(name, fr->envp);
+	static const struct {
+		const char *name;
+		size_t	    len;
+	} names[] = {
+		{ "REQUEST_METHOD", 14 },
+		{ "DOCUMENT_URI", 12 },
+		{ "QUERY_STRING", 12 },
+		{ "CONTENT_TYPE", 12 },
+		{ "HTTP_COOKIE", 11 },
+		{ "HTTP_X_CHAT_SESSION", 19 },
+		{ "HTTP_X_CSRF_TOKEN", 17 },
+		{ "REMOTE_ADDR", 11 },
+		{ "HTTPS", 5 },
+	};
+	const char **slot[] = { &r->method, &r->path, &r->query,
+		&r->content_type, &r->cookie, &r->session_header,
+		&r->csrf_header, &r->remote_addr, &r->https };
+	const char  *eq;
+	char	   **e;
+	size_t	     i, n;
 
-	return v ? pool_strndup(r->pool, v, strlen(v)) : NULL;
+	for (i = 0; i < sizeof slot / sizeof slot[0]; i++)
+		*slot[i] = NULL;
+	for (e = fr->envp; e != NULL && *e != NULL; e++) {
+		if ((eq = strchr(*e, '=')) == NULL)
+			continue;
+		n = (size_t)(eq - *e);
+		for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+			if (names[i].len != n || memcmp(*e, names[i].name, n))
+				continue;
+			if (*slot[i] == NULL)
+				*slot[i] = pool_strndup(
+				    r->pool, eq + 1, strlen(eq + 1));
+			break;
+		}
+	}
 }
 
 /*
@@ -234,15 +271,7 @@ fill_request(struct conn *c, FCGX_Request *fr)
 	struct request *r = &c->req;
 	int		rc;
 
-	r->method = param(r, fr, "REQUEST_METHOD");
-	r->path = param(r, fr, "DOCUMENT_URI");
-	r->query = param(r, fr, "QUERY_STRING");
-	r->content_type = param(r, fr, "CONTENT_TYPE");
-	r->cookie = param(r, fr, "HTTP_COOKIE");
-	r->session_header = param(r, fr, "HTTP_X_CHAT_SESSION");
-	r->csrf_header = param(r, fr, "HTTP_X_CSRF_TOKEN");
-	r->remote_addr = param(r, fr, "REMOTE_ADDR");
-	r->https = param(r, fr, "HTTPS");
+	read_params(r, fr);
 	/* Kept for the next request only if this one was read whole. */
 	rc = read_body(r, fr, router_body_limit(app, r->path));
 	c->keep = rc == 0 && fr->keepConnection;

@@ -1,15 +1,17 @@
 /*
  * h_poll: GET /api/poll (wait for news) and GET /api/history (look back).
  *
- * A poll reads the events after its cursor that the caller may see. If
- * there are some, or it asked not to wait, it is answered at once;
- * otherwise it is parked in the waiter with poll_answer as the function
+ * A poll reads the events after its cursor that the caller may see: from
+ * the waiter's recent rows when they cover its cursor, else from the
+ * store. If there are some, or it asked not to wait, it is answered at
+ * once; otherwise it is parked in the waiter with poll_answer as the function
  * that will finish it, with news or with nothing when its time is up.
  *
  * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/uio.h>
 
 #include "handlers.h"
 #include "json.h"
@@ -30,60 +32,75 @@
  * size leaves chatd at once, however slowly its client reads it.
  */
 #define POLL_ANSWER_BYTES (256 * 1024)
+#define RECENT_CATCH_UP 64 /* rows read for the recent rows, at most */
 
 /*
- * Write {"cursor": C, "events": [...]} with the events of v into body;
- * the number written, which is fewer than n if the events passed
- * POLL_ANSWER_BYTES (counted without the cursor, so that a second call
- * with another cursor stops at the same event).
+ * How many of the n pieces of v an answer shows: all, or those up to the
+ * one that takes the events past POLL_ANSWER_BYTES (counted from the
+ * first event's brace, the list's commas included, without the cursor).
  */
 static size_t
-poll_json(
-    struct buf *body, const struct event *const *v, size_t n, int64_t cursor)
+poll_shown(const struct event_piece *v, size_t n)
 {
-	size_t i, start;
+	size_t i, bytes = 0;
 
-	buf_addc(body, '{');
-	json_key(body, "cursor");
-	json_int(body, cursor);
-	buf_addc(body, ',');
-	json_key(body, "events");
-	buf_addc(body, '[');
-	start = body->len;
 	for (i = 0; i < n; i++) {
-		if (i > 0)
-			buf_addc(body, ',');
-		event_json(body, v[i]);
-		if (body->len - start >= POLL_ANSWER_BYTES && i + 1 < n) {
-			i++;
-			break;
-		}
+		bytes += i > 0 ? v[i].len : v[i].len - 1;
+		if (bytes >= POLL_ANSWER_BYTES && i + 1 < n)
+			return i + 1;
 	}
-	buf_adds(body, "]}");
-	return i;
+	return n;
 }
 
 /*
- * Answer a poll with the events of v, or as many as fit in
- * POLL_ANSWER_BYTES: then the cursor is the last one's id. The rare
- * answer that does not fit is written twice, so that the usual one is
- * written once, straight into its body.
+ * Answer a poll with the events of v, {"cursor": C, "events": [...]}, or
+ * with as many as fit in POLL_ANSWER_BYTES: then the cursor is the last
+ * one's id. The answer is written from the pieces where they are (shared
+ * with the other polls of a batch): pieces that lie one after another in
+ * memory go as one buffer.
  */
-static void
+void
 poll_answer(
-    struct conn *c, const struct event *const *v, size_t n, int64_t cursor)
+    struct conn *c, const struct event_piece *v, size_t n, int64_t cursor)
 {
-	struct buf body;
-	size_t	   shown;
+	struct iovec iov[WAITER_MAX_EVENTS + 2];
+	struct buf   head;
+	char	     space[64];
+	const char  *p;
+	size_t	     shown, i, len, total;
+	int	     k = 1;
 
-	buf_init(&body);
-	if ((shown = poll_json(&body, v, n, cursor)) < n) {
-		buf_reset(&body);
-		poll_json(&body, v, shown, v[shown - 1]->id);
+	if ((shown = poll_shown(v, n)) < n)
+		cursor = v[shown - 1].id;
+	head.data = space;
+	head.len = 0;
+	head.cap = sizeof space; /* "{"cursor":" and 20 digits fit */
+	buf_addc(&head, '{');
+	json_key(&head, "cursor");
+	json_int(&head, cursor);
+	buf_addc(&head, ',');
+	json_key(&head, "events");
+	buf_addc(&head, '[');
+	iov[0].iov_base = head.data;
+	iov[0].iov_len = head.len;
+	total = head.len + 2;
+	for (i = 0; i < shown; i++) {
+		/* The list's first event goes without its comma. */
+		p = i > 0 ? v[i].json : v[i].json + 1;
+		len = i > 0 ? v[i].len : v[i].len - 1;
+		total += len;
+		if (k > 1 &&
+		    (char *)iov[k - 1].iov_base + iov[k - 1].iov_len == p) {
+			iov[k - 1].iov_len += len;
+			continue;
+		}
+		iov[k].iov_base = (void *)(uintptr_t)p;
+		iov[k++].iov_len = len;
 	}
+	iov[k].iov_base = "]}";
+	iov[k++].iov_len = 2;
 	metrics_delivered(shown);
-	reply_json(c, &body, NULL);
-	buf_free(&body);
+	reply_json_iov(c, iov, k, total);
 }
 
 /*
@@ -128,14 +145,16 @@ int_arg(struct conn *c, const char *name, long long min, long long max,
 void
 h_poll(struct app *app, struct conn *c)
 {
-	struct store_session s;
-	struct event_list    events = { NULL, 0, 0 };
-	const struct event **v;
-	const char	    *room;
-	long long	     since = -1, timeout = app->conf->poll_timeout;
-	int64_t		     cursor;
-	size_t		     i;
-	int		     may_wait;
+	struct store_session	  s;
+	struct event_list	  events = { NULL, 0, 0 };
+	static struct event_piece recent[WAITER_MAX_EVENTS];
+	struct event_piece	 *v;
+	struct buf		  json;
+	const char		 *room;
+	long long		  since = -1, timeout = app->conf->poll_timeout;
+	int64_t			  cursor;
+	size_t			  i, off;
+	int			  may_wait, n;
 
 	if (session_require(app, c, &s) == -1)
 		return;
@@ -154,6 +173,17 @@ h_poll(struct app *app, struct conn *c)
 		timeout = app->conf->poll_max;
 	may_wait = timeout > 0 && !app->stopping;
 	/*
+	 * Nobody was parked and the watcher's mark moved past new rows
+	 * without reading them: read them once here, for every poll that
+	 * comes back behind it, instead of once for each.
+	 */
+	if (waiter_recent_behind(watch_delivered(), &cursor)) {
+		if (store_read_after(app->store, cursor, RECENT_CATCH_UP,
+			&events) == STORE_OK)
+			waiter_recent_catch_up(&events, watch_delivered());
+		event_list_clear(&events);
+	}
+	/*
 	 * A client that keeps up comes back with the cursor of its last
 	 * answer, which is where the watcher stands while nothing new has
 	 * come: nothing to read, so it parks without a query. Whatever is
@@ -163,6 +193,15 @@ h_poll(struct app *app, struct conn *c)
 		waiter_park(c, since, s.id, room, (int)timeout, poll_answer);
 		return;
 	}
+	/* A little behind: the watcher's recent rows may hold the rest. */
+	if ((n = waiter_recent(
+		 watch_delivered(), since, room, s.id, recent, &cursor)) > 0 ||
+	    (n == 0 && !may_wait))
+		poll_answer(c, recent, (size_t)n, cursor);
+	else if (n == 0)
+		waiter_park(c, cursor, s.id, room, (int)timeout, poll_answer);
+	if (n >= 0)
+		return;
 	if (store_poll(app->store, since, room, s.id, WAITER_MAX_EVENTS,
 		&events, &cursor) != STORE_OK) {
 		reply_error(
@@ -174,12 +213,23 @@ h_poll(struct app *app, struct conn *c)
 		return;
 	}
 	v = calloc(events.n ? events.n : 1, sizeof *v);
-	for (i = 0; v != NULL && i < events.n; i++)
-		v[i] = &events.v[i];
-	if (v == NULL)
+	if (v == NULL) {
 		reply_error(c, API_UNAVAILABLE, "Out of memory.", NULL);
-	else
-		poll_answer(c, v, events.n, cursor);
+		event_list_clear(&events);
+		return;
+	}
+	/* One buffer for all: their pieces lie one after another. */
+	buf_init(&json);
+	for (i = 0; i < events.n; i++) {
+		off = json.len;
+		event_piece_json(&json, &events.v[i]);
+		v[i].id = events.v[i].id;
+		v[i].len = json.len - off;
+	}
+	for (i = 0, off = 0; i < events.n; off += v[i++].len)
+		v[i].json = json.data + off;
+	poll_answer(c, v, events.n, cursor);
+	buf_free(&json);
 	free(v);
 	event_list_clear(&events);
 }

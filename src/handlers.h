@@ -18,6 +18,7 @@
 
 #include "app.h"
 #include "conn.h"
+#include "event.h"
 
 void h_login(struct app *, struct conn *);
 void h_logout(struct app *, struct conn *);
@@ -29,6 +30,7 @@ void h_image(struct app *, struct conn *);
 void h_image_get(struct app *, struct conn *);
 void h_poll(struct app *, struct conn *);
 void h_history(struct app *, struct conn *);
+void poll_answer(struct conn *, const struct event_piece *, size_t, int64_t);
 void h_metrics(struct app *, struct conn *);
 void h_health(struct app *, struct conn *);
 void h_search(struct app *, struct conn *);

@@ -3,6 +3,7 @@
  *
  * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -128,23 +129,42 @@ status_text(int status)
 }
 
 /*
- * Format a JSON answer as CGI output into out: status line, the API's
- * headers, extra_headers (each ending in CRLF, or NULL), the body.
+ * Format the head of a JSON answer as CGI output into out: status line,
+ * the API's headers, extra_headers (each ending in CRLF, or NULL), and
+ * the blank line after them; the body of len bytes follows.
  */
 void
-reply_format(struct buf *out, int status, const char *extra_headers,
-    const char *body, size_t len)
+reply_head(struct buf *out, int status, const char *extra_headers, size_t len)
 {
-	buf_printf(out,
-	    "Status: %d %s\r\n"
+	static const char ok[] =
+	    "Status: 200 OK\r\n"
 	    "Content-Type: application/json; charset=utf-8\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
-	    "%s"
-	    "Content-Length: %zu\r\n\r\n",
-	    status, status_text(status), extra_headers ? extra_headers : "",
-	    len);
-	buf_add(out, body, len);
+	    "Content-Length: ";
+	char   digits[24];
+	size_t n = sizeof digits;
+
+	if (status != 200 || extra_headers != NULL) {
+		buf_printf(out,
+		    "Status: %d %s\r\n"
+		    "Content-Type: application/json; charset=utf-8\r\n"
+		    "Cache-Control: no-store\r\n"
+		    "X-Content-Type-Options: nosniff\r\n"
+		    "%s"
+		    "Content-Length: %zu\r\n\r\n",
+		    status, status_text(status),
+		    extra_headers ? extra_headers : "", len);
+		return;
+	}
+	/* Every delivered poll has this head: no printf for it. */
+	do
+		digits[--n] = (char)('0' + len % 10);
+	while ((len /= 10) > 0);
+	buf_reserve(out, sizeof ok + sizeof digits + 4);
+	buf_add(out, ok, sizeof ok - 1);
+	buf_add(out, digits + n, sizeof digits - n);
+	buf_add(out, "\r\n\r\n", 4);
 }
 
 /*
@@ -191,29 +211,52 @@ reply_format_frame(struct buf *out, int status, const char *extra_headers,
 	buf_add(out, end, sizeof end - 1);
 }
 
-/* Send an answer, as JSON or (?frame=1) as its HTML page. */
+/*
+ * Send an answer, as JSON or (?frame=1) as its HTML page: its body is the
+ * n buffers of body, len bytes in all, sent as they are after the head.
+ */
 static void
 respond(struct conn *c, int status, const char *code, const char *extra_headers,
-    const char *body, size_t len)
+    const struct iovec *body, int n, size_t len)
 {
-	struct buf out;
+	static struct buf head; /* kept: no allocation per answer */
+	struct iovec	  v[REPLY_IOV_MAX + 1];
+	int		  i;
 
 	metrics_request(c->req.path, status);
 	log_answer(c, status, code);
-	buf_init(&out);
-	if (c->req.frame)
-		reply_format_frame(&out, status, extra_headers, body, len);
-	else
-		reply_format(&out, status, extra_headers, body, len);
-	conn_respond(c, out.data, out.len);
-	buf_free(&out);
+	buf_reset(&head);
+	if (c->req.frame) {
+		reply_format_frame(&head, status, extra_headers,
+		    n > 0 ? body[0].iov_base : "", n > 0 ? body[0].iov_len : 0);
+		n = 0;
+	} else
+		reply_head(&head, status, extra_headers, len);
+	v[0].iov_base = head.data;
+	v[0].iov_len = head.len;
+	for (i = 0; i < n; i++)
+		v[i + 1] = body[i];
+	conn_respond_iov(c, v, n + 1);
 }
 
 /* Answer 200 with the JSON object in body. */
 void
 reply_json(struct conn *c, const struct buf *body, const char *extra_headers)
 {
-	respond(c, 200, NULL, extra_headers, body->data, body->len);
+	struct iovec v = { body->data, body->len };
+
+	respond(c, 200, NULL, extra_headers, &v, 1, body->len);
+}
+
+/*
+ * Answer 200 with a JSON object made of the n buffers of body (at most
+ * REPLY_IOV_MAX), len bytes in all: written from where they are, so that
+ * pieces that many answers share are not copied for each.
+ */
+void
+reply_json_iov(struct conn *c, const struct iovec *body, int n, size_t len)
+{
+	respond(c, 200, NULL, NULL, body, n, len);
 }
 
 /*
@@ -224,7 +267,8 @@ reply_json(struct conn *c, const struct buf *body, const char *extra_headers)
 void
 reply_image(struct conn *c, const char *type, const void *data, size_t len)
 {
-	struct buf out;
+	struct iovec v[2];
+	struct buf   out;
 
 	metrics_request(c->req.path, 200);
 	log_answer(c, 200, NULL);
@@ -238,8 +282,11 @@ reply_image(struct conn *c, const char *type, const void *data, size_t len)
 	    "Cache-Control: private, max-age=31536000, immutable\r\n"
 	    "Content-Length: %zu\r\n\r\n",
 	    type, len);
-	buf_add(&out, data, len);
-	conn_respond(c, out.data, out.len);
+	v[0].iov_base = out.data;
+	v[0].iov_len = out.len;
+	v[1].iov_base = (void *)(uintptr_t)data;
+	v[1].iov_len = len;
+	conn_respond_iov(c, v, 2);
 	buf_free(&out);
 }
 
@@ -251,7 +298,8 @@ void
 reply_text(
     struct conn *c, int status, const char *ctype, const struct buf *body)
 {
-	struct buf out;
+	struct iovec v[2];
+	struct buf   out;
 
 	metrics_request(c->req.path, status);
 	buf_init(&out);
@@ -262,8 +310,11 @@ reply_text(
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "Content-Length: %zu\r\n\r\n",
 	    status, status_text(status), ctype, body->len);
-	buf_add(&out, body->data, body->len);
-	conn_respond(c, out.data, out.len);
+	v[0].iov_base = out.data;
+	v[0].iov_len = out.len;
+	v[1].iov_base = body->data;
+	v[1].iov_len = body->len;
+	conn_respond_iov(c, v, 2);
 	buf_free(&out);
 }
 
@@ -272,7 +323,8 @@ void
 reply_error(struct conn *c, enum api_error e, const char *message,
     const char *extra_headers)
 {
-	struct buf body;
+	struct iovec v;
+	struct buf   body;
 
 	buf_init(&body);
 	buf_addc(&body, '{');
@@ -282,7 +334,9 @@ reply_error(struct conn *c, enum api_error e, const char *message,
 	json_key(&body, "message");
 	json_cstring(&body, message);
 	buf_addc(&body, '}');
-	respond(c, api_errors[e].status, api_errors[e].code, extra_headers,
-	    body.data, body.len);
+	v.iov_base = body.data;
+	v.iov_len = body.len;
+	respond(c, api_errors[e].status, api_errors[e].code, extra_headers, &v,
+	    1, body.len);
 	buf_free(&body);
 }

@@ -18,6 +18,8 @@
 #include "buf.h"
 #include "conn.h"
 
+#define REPLY_IOV_MAX 512 /* buffers of a body given to reply_json_iov */
+
 enum api_error {
 	API_BAD_NICK,
 	API_NICK_TAKEN,
@@ -49,7 +51,8 @@ void	    reply_json(struct conn *, const struct buf *, const char *);
 void reply_error(struct conn *, enum api_error, const char *, const char *);
 void reply_image(struct conn *, const char *, const void *, size_t);
 void reply_text(struct conn *, int, const char *, const struct buf *);
-void reply_format(struct buf *, int, const char *, const char *, size_t);
+void reply_json_iov(struct conn *, const struct iovec *, int, size_t);
+void reply_head(struct buf *, int, const char *, size_t);
 void reply_format_frame(struct buf *, int, const char *, const char *, size_t);
 
 #endif

@@ -16,8 +16,12 @@
  * person); its next one answers its oldest at once, with no events and
  * its cursor, so that one session cannot hold any number of sockets. Its
  * polls are a second list, in park order, found by a small hash of
- * session ids. The count of parked polls is a debug log line at every
- * change ("parked N"), which the tests wait for.
+ * session ids. Each event of a batch of news is encoded to JSON once, the
+ * first time a poll may see it, into a piece that every poll answered
+ * with it shares (event_piece); the last rows are kept a while with their
+ * pieces, so that a poll that comes back just behind the watcher is
+ * answered from them instead of the store. The count of parked polls is a debug
+ * log line at every change ("parked N"), which the tests wait for.
  *
  * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
@@ -36,11 +40,13 @@
 struct waiter_poll;
 
 /*
- * Answer a parked poll with the n events of v (n may be 0) and the cursor
- * for its next poll. Called once; the poll is freed after.
+ * Answer a parked poll with the n events of v, as their JSON pieces (n
+ * may be 0), and the cursor for its next poll. Called once; the poll is
+ * freed after. The pieces are the batch's, shared by every poll it
+ * answers: they last only for the call.
  */
 typedef void (*waiter_answer_fn)(
-    struct conn *, const struct event *const *, size_t, int64_t);
+    struct conn *, const struct event_piece *, size_t, int64_t);
 
 void waiter_init(int);
 void waiter_park(
@@ -49,5 +55,9 @@ void waiter_news(const struct event_list *, int64_t);
 void waiter_answer_all(void);
 int  waiter_count(void);
 int  waiter_has_session(int64_t);
+int  waiter_recent_behind(int64_t, int64_t *);
+void waiter_recent_catch_up(const struct event_list *, int64_t);
+int  waiter_recent(
+     int64_t, int64_t, const char *, int64_t, struct event_piece *, int64_t *);
 
 #endif

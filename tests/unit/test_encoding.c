@@ -14,6 +14,20 @@
 #include "sha256.h"
 #include "tap.h"
 
+/* conn_frame_make's records of data, one after another, into b. */
+static void
+encode_records(struct buf *b, int request_id, const char *data, size_t len)
+{
+	struct conn_frame f;
+	struct iovec	  v = { (void *)(uintptr_t)data, len };
+	int		  i;
+
+	conn_frame_make(&f, request_id, &v, 1);
+	for (i = 0; i < f.n; i++)
+		buf_add(b, f.iov[i].iov_base, f.iov[i].iov_len);
+	conn_frame_free(&f);
+}
+
 static void
 test_records(void)
 {
@@ -22,7 +36,7 @@ test_records(void)
 	static char	     big[70000];
 
 	buf_init(&b);
-	conn_encode_records(&b, 0x1234, "abc", 3);
+	encode_records(&b, 0x1234, "abc", 3);
 	p = (const unsigned char *)b.data;
 	ok(b.len == 8 + 3 + 5 + 8 + 16,
 	    "one STDOUT record padded to 8, "
@@ -37,7 +51,7 @@ test_records(void)
 	    "END_REQUEST, 8 bytes, REQUEST_COMPLETE");
 	buf_reset(&b);
 	memset(big, 'x', sizeof big);
-	conn_encode_records(&b, 1, big, sizeof big);
+	encode_records(&b, 1, big, sizeof big);
 	p = (const unsigned char *)b.data;
 	ok(p[4] == 0xff && p[5] == 0xff, "a record holds at most 65535 bytes");
 	ok(b.len ==
@@ -53,7 +67,8 @@ test_reply(void)
 	struct buf b;
 
 	buf_init(&b);
-	reply_format(&b, 429, "Retry-After: 3\r\n", "{}", 2);
+	reply_head(&b, 429, "Retry-After: 3\r\n", 2);
+	buf_add(&b, "{}", 2);
 	ok_bytes(b.data, b.len,
 	    "Status: 429 Too Many Requests\r\n"
 	    "Content-Type: application/json; charset=utf-8\r\n"
