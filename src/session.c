@@ -9,6 +9,7 @@
 #include <sys/random.h>
 
 #include "away.h"
+#include "ct.h"
 #include "log.h"
 #include "loop.h"
 #include "reply.h"
@@ -204,8 +205,9 @@ find_session(
 		reply_error(c, API_NO_SESSION, "Log in first.", NULL);
 		return -1;
 	}
-	session_hash(tok.p, tok.len, hash);
-	if (!cached || !session_cache_get(app->store, hash, s)) {
+	/* A hit costs no SHA-256: the cache is keyed by the raw token. */
+	if (!cached || !session_cache_get(app->store, tok.p, tok.len, s)) {
+		session_hash(tok.p, tok.len, hash);
 		r = store_session_find(app->store, hash, s);
 		if (r == STORE_NOT_FOUND) {
 			reply_error(c, API_NO_SESSION,
@@ -228,7 +230,7 @@ find_session(
 		changed = 1;
 	}
 	if (changed)
-		session_cache_put(app->store, hash, s);
+		session_cache_put(app->store, tok.p, tok.len, s);
 	c->req.nick = pool_strndup(c->req.pool, s->nick, strlen(s->nick));
 	return 0;
 }
@@ -244,14 +246,7 @@ session_require(struct app *app, struct conn *c, struct store_session *s)
 static int
 same_secret(const char *a, size_t alen, const char *b, size_t blen)
 {
-	unsigned char diff = 0;
-	size_t	      i;
-
-	if (alen != blen)
-		return 0;
-	for (i = 0; i < alen; i++)
-		diff |= (unsigned char)(a[i] ^ b[i]);
-	return diff == 0;
+	return alen == blen && ct_equal(a, b, alen);
 }
 
 /*

@@ -3,73 +3,93 @@
  *
  * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
+#include "ct.h"
 #include "session.h"
 #include "session_cache.h"
+#include "siphash.h"
 #include "watch.h"
 #include "xmalloc.h"
 
 #define CACHE_SLOTS (1 << 15) /* a pointer each; entries on use */
 
 struct cache_entry {
-	char		     hash[SESSION_HASH_LEN + 1];
+	char		     token[SESSION_TOKEN_LEN]; /* raw: memory only */
 	uint64_t	     ended;   /* store_sessions_ended() */
 	int64_t		     version; /* watch_seen_version() */
 	struct store_session s;
 };
 
 static struct cache_entry **slots;
+static unsigned char	    key[SIPHASH_KEY_LEN];
 
-/* The slot of a hash: its first hex digits, as a number. */
-static size_t
-slot_of(const char *hash)
+/* Make the table and draw its key; 0, or -1 if the kernel gave no key. */
+static int
+cache_init(void)
 {
-	size_t v = 0;
-	int    i;
+	ssize_t n;
+	size_t	got = 0;
 
-	for (i = 0; i < 4; i++) {
-		char c = hash[i];
-		v = v << 4 | (size_t)(c <= '9' ? c - '0' : c - 'a' + 10);
+	while (got < sizeof key) {
+		n = getrandom(key + got, sizeof key - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		got += (size_t)n;
 	}
-	return v & (CACHE_SLOTS - 1);
+	slots = xcalloc(CACHE_SLOTS, sizeof *slots);
+	return 0;
 }
 
-/* Copy the session of hash into *out and return 1, if it is known live. */
+/* The slot of a token: its keyed hash, masked. */
+static size_t
+slot_of(const char *token)
+{
+	return (size_t)(siphash24(key, token, SESSION_TOKEN_LEN) &
+	    (CACHE_SLOTS - 1));
+}
+
+/* Copy the session of token into *out and return 1, if it is known live. */
 int
-session_cache_get(
-    const struct store *st, const char *hash, struct store_session *out)
+session_cache_get(const struct store *st, const char *token, size_t len,
+    struct store_session *out)
 {
 	struct cache_entry *e;
 
-	if (slots == NULL || (e = slots[slot_of(hash)]) == NULL ||
+	if (slots == NULL || len != SESSION_TOKEN_LEN ||
+	    (e = slots[slot_of(token)]) == NULL ||
 	    e->ended != store_sessions_ended(st) ||
-	    e->version != watch_seen_version() || strcmp(e->hash, hash) != 0)
+	    e->version != watch_seen_version() ||
+	    !ct_equal(e->token, token, SESSION_TOKEN_LEN))
 		return 0;
 	*out = e->s;
 	return 1;
 }
 
-/* Remember s, just read from the store (or refreshed), as hash's session. */
+/* Remember s, just read from the store (or refreshed), as token's session. */
 void
-session_cache_put(
-    const struct store *st, const char *hash, const struct store_session *s)
+session_cache_put(const struct store *st, const char *token, size_t len,
+    const struct store_session *s)
 {
 	struct cache_entry **slot;
 
-	if (slots == NULL)
-		slots = xcalloc(CACHE_SLOTS, sizeof *slots);
-	slot = &slots[slot_of(hash)];
+	if (len != SESSION_TOKEN_LEN || (slots == NULL && cache_init() == -1))
+		return;
+	slot = &slots[slot_of(token)];
 	if (*slot == NULL)
 		*slot = xmalloc(sizeof **slot);
-	memcpy((*slot)->hash, hash, SESSION_HASH_LEN);
-	(*slot)->hash[SESSION_HASH_LEN] = '\0';
+	memcpy((*slot)->token, token, SESSION_TOKEN_LEN);
 	(*slot)->ended = store_sessions_ended(st);
 	(*slot)->version = watch_seen_version();
 	(*slot)->s = *s;
 }
 
+/* Drop every entry, wiping the tokens they kept, and the key. */
 void
 session_cache_free(void)
 {
@@ -77,8 +97,12 @@ session_cache_free(void)
 
 	if (slots == NULL)
 		return;
-	for (i = 0; i < CACHE_SLOTS; i++)
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		if (slots[i] != NULL)
+			explicit_bzero(slots[i], sizeof *slots[i]);
 		free(slots[i]);
+	}
 	free(slots);
 	slots = NULL;
+	explicit_bzero(key, sizeof key);
 }

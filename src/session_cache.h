@@ -18,8 +18,17 @@
  * that long a poll more, the same as a poll that was already waiting when
  * it ended.
  *
- * The table is direct-mapped on the token's hash (SHA-256, uniform): a
- * collision only costs a lookup in the store.
+ * The table is direct-mapped on SipHash-2-4 of the raw token, keyed by
+ * 128 bits from getrandom drawn when the table is made, so a hit costs
+ * no SHA-256 (only a miss hashes the token, for the store, which keeps
+ * nothing but the hash). Without the key no one can choose tokens that
+ * land in one slot; a collision only costs a lookup in the store. An
+ * entry keeps the raw token, in this process's memory only (never
+ * logged or written, wiped when the entry is dropped), and a hit compares
+ * it in constant time (ct_equal). Callers pass only well-formed tokens
+ * of SESSION_TOKEN_LEN bytes; anything else is never cached. If the
+ * kernel gives no key the cache stays empty and every lookup reads the
+ * store. The table holds at most CACHE_SLOTS entries.
  *
  * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
@@ -29,9 +38,9 @@
 #include "store.h"
 
 int session_cache_get(
-    const struct store *, const char *, struct store_session *);
+    const struct store *, const char *, size_t, struct store_session *);
 void session_cache_put(
-    const struct store *, const char *, const struct store_session *);
+    const struct store *, const char *, size_t, const struct store_session *);
 void session_cache_free(void);
 
 #endif
