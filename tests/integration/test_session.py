@@ -257,6 +257,45 @@ def t_logout(st):
     watcher.logout()
 
 
+def t_cached_token(st):
+    """The session cache is keyed by the raw token: a token one character
+    off a live, cached one (last or first character, or one longer or
+    shorter) is refused, the live one still works, and a logout ends the
+    cached session at once."""
+    for mode in ("cookie", "header"):
+        c = login_client(st, mode=mode)
+        for _ in range(3):
+            tap.eq(c.users().status, 200, "a live session, now cached (%s)" % mode)
+        tok = c.session
+        flip = lambda ch: "A" if ch != "A" else "B"
+        near = [("last character", tok[:-1] + flip(tok[-1])),
+                ("first character", flip(tok[0]) + tok[1:]),
+                ("one character more", tok + "A"),
+                ("one character less", tok[:-1])]
+        for what, bad in near:
+            other = Client(st, mode)
+            other.session = bad
+            other.csrf = c.csrf
+            for name, call in (("poll", lambda x: x.poll(since=0, timeout=0)),
+                               ("users", lambda x: x.users()),
+                               ("send", lambda x: x.send("x"))):
+                r = call(other)
+                tap.ok(r.status == 401 and r.error == "no_session",
+                       "%s with the cached token's %s changed: 401 no_session (%s)"
+                       % (name, what, mode), r.show())
+            tap.eq(c.users().status, 200,
+                   "the real token still works after that (%s, %s)" % (what, mode))
+        tap.eq(c.poll(since=0, timeout=0).status, 200, "a poll, cached (%s)" % mode)
+        tap.eq(c.logout().status, 200, "logout of the cached session (%s)" % mode)
+        for name, call in (("poll", lambda x: x.poll(since=0, timeout=0)),
+                           ("users", lambda x: x.users()),
+                           ("history", lambda x: x.history())):
+            r = call(c)
+            tap.ok(r.status == 401 and r.error == "no_session",
+                   "%s right after logout of a cached session: 401 (%s)" % (name, mode),
+                   r.show())
+
+
 def t_login_cursor(st):
     a = login_client(st)
     r = a.poll(timeout=0)
@@ -400,7 +439,7 @@ def t_login_race():
 
 with Stack(tap=tap) as st:
     for t in (t_login_fields, t_good_nicks, t_bad_nicks, t_nick_taken, t_header_mode,
-              t_no_session, t_csrf, t_logout, t_login_cursor):
+              t_no_session, t_csrf, t_logout, t_cached_token, t_login_cursor):
         tap.run(t, st)
     alive_check(tap, st, "the session tests")
 tap.run(t_idle_timeout, None)
