@@ -28,7 +28,7 @@
  * it in constant time (ct_equal). Callers pass only well-formed tokens
  * of SESSION_TOKEN_LEN bytes; anything else is never cached. If the
  * kernel gives no key the cache stays empty and every lookup reads the
- * store. The table holds at most CACHE_SLOTS entries.
+ * store. The table holds at most CACHE_SLOTS (32,768) entries.
  *
  * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */
