@@ -63,18 +63,15 @@ void
 poll_answer(
     struct conn *c, const struct event_piece *v, size_t n, int64_t cursor)
 {
-	struct iovec iov[WAITER_MAX_EVENTS + 2];
-	struct buf   head;
-	char	     space[64];
-	const char  *p;
-	size_t	     shown, i, len, total;
-	int	     k = 1;
+	static struct buf head; /* kept: sent or copied before the next */
+	struct iovec	  iov[WAITER_MAX_EVENTS + 2];
+	const char	 *p;
+	size_t		  shown, i, len, total;
+	int		  k = 1;
 
 	if ((shown = poll_shown(v, n)) < n)
 		cursor = v[shown - 1].id;
-	head.data = space;
-	head.len = 0;
-	head.cap = sizeof space; /* "{"cursor":" and 20 digits fit */
+	buf_reset(&head);
 	buf_addc(&head, '{');
 	json_key(&head, "cursor");
 	json_int(&head, cursor);

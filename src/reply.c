@@ -219,13 +219,24 @@ static void
 respond(struct conn *c, int status, const char *code, const char *extra_headers,
     const struct iovec *body, int n, size_t len)
 {
-	static struct buf head; /* kept: no allocation per answer */
-	struct iovec	  v[REPLY_IOV_MAX + 1];
+	static struct buf head;	  /* kept: no allocation per answer */
+	static struct buf joined; /* the body in one piece, when it must be */
+	struct iovec	  v[REPLY_IOV_MAX + 1], one;
 	int		  i;
 
 	metrics_request(c->req.path, status);
 	log_answer(c, status, code);
 	buf_reset(&head);
+	if ((c->req.frame && n > 1) || n > REPLY_IOV_MAX) {
+		/* The page holds one string; v holds REPLY_IOV_MAX pieces. */
+		buf_reset(&joined);
+		for (i = 0; i < n; i++)
+			buf_add(&joined, body[i].iov_base, body[i].iov_len);
+		one.iov_base = joined.data;
+		one.iov_len = joined.len;
+		body = &one;
+		n = 1;
+	}
 	if (c->req.frame) {
 		reply_format_frame(&head, status, extra_headers,
 		    n > 0 ? body[0].iov_base : "", n > 0 ? body[0].iov_len : 0);

@@ -17,17 +17,25 @@
 
 #define CACHE_SLOTS (1 << 15) /* a pointer each; entries on use */
 
+/*
+ * A token is known by a 128-bit tag, two SipHash-2-4 values under two
+ * keys: a hit costs no SHA-256, and no usable token stays in memory.
+ */
+struct token_tag {
+	uint64_t a, b;
+};
+
 struct cache_entry {
-	char		     token[SESSION_TOKEN_LEN]; /* raw: memory only */
+	struct token_tag     tag;
 	uint64_t	     ended;   /* store_sessions_ended() */
 	int64_t		     version; /* watch_seen_version() */
 	struct store_session s;
 };
 
 static struct cache_entry **slots;
-static unsigned char	    key[SIPHASH_KEY_LEN];
+static unsigned char	    key[2 * SIPHASH_KEY_LEN]; /* the tag's two */
 
-/* Make the table and draw its key; 0, or -1 if the kernel gave no key. */
+/* Make the table and draw its keys; 0, or -1 if the kernel gave none. */
 static int
 cache_init(void)
 {
@@ -46,12 +54,22 @@ cache_init(void)
 	return 0;
 }
 
-/* The slot of a token: its keyed hash, masked. */
-static size_t
-slot_of(const char *token)
+/* The tag of a token (SESSION_TOKEN_LEN bytes). */
+static struct token_tag
+tag_of(const char *token)
 {
-	return (size_t)(siphash24(key, token, SESSION_TOKEN_LEN) &
-	    (CACHE_SLOTS - 1));
+	struct token_tag t;
+
+	t.a = siphash24(key, token, SESSION_TOKEN_LEN);
+	t.b = siphash24(key + SIPHASH_KEY_LEN, token, SESSION_TOKEN_LEN);
+	return t;
+}
+
+/* The slot of a tag: its first half, masked. */
+static size_t
+slot_of(const struct token_tag *t)
+{
+	return (size_t)(t->a & (CACHE_SLOTS - 1));
 }
 
 /* Copy the session of token into *out and return 1, if it is known live. */
@@ -60,12 +78,15 @@ session_cache_get(const struct store *st, const char *token, size_t len,
     struct store_session *out)
 {
 	struct cache_entry *e;
+	struct token_tag    t;
 
-	if (slots == NULL || len != SESSION_TOKEN_LEN ||
-	    (e = slots[slot_of(token)]) == NULL ||
+	if (slots == NULL || len != SESSION_TOKEN_LEN)
+		return 0;
+	t = tag_of(token);
+	if ((e = slots[slot_of(&t)]) == NULL ||
 	    e->ended != store_sessions_ended(st) ||
 	    e->version != watch_seen_version() ||
-	    !ct_equal(e->token, token, SESSION_TOKEN_LEN))
+	    !ct_equal(&e->tag, &t, sizeof t))
 		return 0;
 	*out = e->s;
 	return 1;
@@ -77,19 +98,21 @@ session_cache_put(const struct store *st, const char *token, size_t len,
     const struct store_session *s)
 {
 	struct cache_entry **slot;
+	struct token_tag     t;
 
 	if (len != SESSION_TOKEN_LEN || (slots == NULL && cache_init() == -1))
 		return;
-	slot = &slots[slot_of(token)];
+	t = tag_of(token);
+	slot = &slots[slot_of(&t)];
 	if (*slot == NULL)
 		*slot = xmalloc(sizeof **slot);
-	memcpy((*slot)->token, token, SESSION_TOKEN_LEN);
+	(*slot)->tag = t;
 	(*slot)->ended = store_sessions_ended(st);
 	(*slot)->version = watch_seen_version();
 	(*slot)->s = *s;
 }
 
-/* Drop every entry, wiping the tokens they kept, and the key. */
+/* Drop every entry and wipe the keys. */
 void
 session_cache_free(void)
 {
@@ -97,11 +120,8 @@ session_cache_free(void)
 
 	if (slots == NULL)
 		return;
-	for (i = 0; i < CACHE_SLOTS; i++) {
-		if (slots[i] != NULL)
-			explicit_bzero(slots[i], sizeof *slots[i]);
+	for (i = 0; i < CACHE_SLOTS; i++)
 		free(slots[i]);
-	}
 	free(slots);
 	slots = NULL;
 	explicit_bzero(key, sizeof key);

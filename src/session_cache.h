@@ -23,12 +23,13 @@
  * no SHA-256 (only a miss hashes the token, for the store, which keeps
  * nothing but the hash). Without the key no one can choose tokens that
  * land in one slot; a collision only costs a lookup in the store. An
- * entry keeps the raw token, in this process's memory only (never
- * logged or written, wiped when the entry is dropped), and a hit compares
- * it in constant time (ct_equal). Callers pass only well-formed tokens
- * of SESSION_TOKEN_LEN bytes; anything else is never cached. If the
- * kernel gives no key the cache stays empty and every lookup reads the
- * store. The table holds at most CACHE_SLOTS (32,768) entries.
+ * entry keeps no token: it keeps a 128-bit tag of it (the slot's hash and
+ * a second SipHash-2-4 under a key of its own), compared in constant time
+ * (ct_equal), so that neither a core dump nor a read of this process's
+ * memory yields a token that logs in. Callers pass only well-formed tokens of
+ * SESSION_TOKEN_LEN bytes; anything else is never cached. If the kernel
+ * gives no key the cache stays empty and every lookup reads the store.
+ * The table holds at most CACHE_SLOTS (32,768) entries.
  *
  * Copyright (c) 2026 The chatd authors. ISC license: see LICENSE.
  */

@@ -1476,7 +1476,7 @@ store_index(struct store *st, int limit, int *more)
 	sqlite3_stmt	 *s;
 	enum store_result r;
 	int64_t		  bound;
-	int		  n, rc;
+	int		  n, put, rc;
 
 	*more = 0;
 	/* Look first without the write lock: usually there is nothing. */
@@ -1503,6 +1503,9 @@ store_index(struct store *st, int limit, int *more)
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return rollback(st, store_failed(st, rc, "index"));
+	/* The rows put in the index (messages, private ones), not all passed.
+	 */
+	put = sqlite3_changes(st->db);
 	s = stmt(st, S_INDEX_MARK);
 	sqlite3_bind_int64(s, 1, bound);
 	rc = sqlite3_step(s);
@@ -1511,7 +1514,7 @@ store_index(struct store *st, int limit, int *more)
 		return rollback(st, store_failed(st, rc, "index"));
 	if ((r = commit(st)) == STORE_OK) {
 		*more = n == limit;
-		metrics_indexed(n);
+		metrics_indexed(put);
 	}
 	return r;
 }

@@ -11,7 +11,6 @@
 #include "loop.h"
 #include "metrics.h"
 #include "waiter.h"
-#include "watch.h"
 #include "xmalloc.h"
 
 struct waiter_poll {
@@ -39,6 +38,7 @@ struct session_polls {
 	struct session_polls *next;
 };
 
+#define PIECES_KEEP (1 << 20) /* bytes of pieces kept between batches */
 #define SESSION_BUCKETS 4096 /* a power of two */
 
 static struct poll_list	     lists[WAITER_MAX_TIMEOUT + 1];
@@ -68,7 +68,8 @@ struct recent_row {
 static struct recent_row recent[RECENT_MAX];
 static size_t		 recent_first, recent_n, recent_bytes;
 static int64_t		 recent_from = -1, recent_end = -1;
-static int		 recent_ok; /* the rows are all there is */
+static int		 recent_ok;	    /* the rows are all there is */
+static int64_t		 watcher_mark = -1; /* waiter_mark, waiter_news */
 
 /*
  * Set up the waiter: a session holds at most per_session parked polls;
@@ -354,8 +355,8 @@ waiter_park(struct conn *c, int64_t cursor, int64_t session, const char *room,
 	 * without reading them: the recent rows hold no more all there is
 	 * if it moved. While anyone is parked, every row comes as news.
 	 */
-	if (parked == 0 && watch_delivered() != recent_end)
-		recent_reset(watch_delivered());
+	if (parked == 0 && watcher_mark != recent_end)
+		recent_reset(watcher_mark);
 	p = xcalloc(1, sizeof *p);
 	p->conn = c;
 	p->cursor = cursor;
@@ -430,6 +431,9 @@ pieces_start(size_t n)
 	}
 	for (i = 0; i < n; i++)
 		pieces.off[i] = SIZE_MAX;
+	/* A batch of long messages may have grown it: not kept past 1 MB. */
+	if (pieces.json.cap > PIECES_KEEP)
+		buf_free(&pieces.json);
 	buf_reset(&pieces.json);
 }
 
@@ -461,6 +465,17 @@ pieces_get(const struct event_list *batch, const size_t *idx, size_t n,
 }
 
 /*
+ * The watcher's mark moved to id without news: nobody was parked, so it
+ * went past new rows without reading them (watch.c tells, so that the
+ * waiter needs nothing of the watcher's).
+ */
+void
+waiter_mark(int64_t id)
+{
+	watcher_mark = id;
+}
+
+/*
  * Offer a batch of new rows (ascending ids, every row up to batch_max) to
  * every parked poll: each one that may see some of them is answered with
  * those (at most WAITER_MAX_EVENTS); the others have now seen up to
@@ -477,6 +492,7 @@ waiter_news(const struct event_list *batch, int64_t batch_max)
 	size_t			  i, n;
 	int			  t;
 
+	watcher_mark = batch_max;
 	pieces_start(batch->n);
 	for (t = 0; t <= WAITER_MAX_TIMEOUT; t++) {
 		for (p = lists[t].head; p != NULL; p = next) {

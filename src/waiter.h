@@ -52,6 +52,7 @@ void waiter_init(int);
 void waiter_park(
     struct conn *, int64_t, int64_t, const char *, int, waiter_answer_fn);
 void waiter_news(const struct event_list *, int64_t);
+void waiter_mark(int64_t);
 void waiter_answer_all(void);
 int  waiter_count(void);
 int  waiter_has_session(int64_t);

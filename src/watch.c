@@ -56,8 +56,10 @@ deliver(void)
 			 */
 			if ((max = store_max_id(app->store)) < 0)
 				rc = -1;
-			else if (max > last_id)
+			else if (max > last_id) {
 				last_id = max;
+				waiter_mark(last_id);
+			}
 			break;
 		}
 		if (store_read_after(
@@ -101,6 +103,7 @@ offer(void)
 	deliver();
 }
 
+/* The held delivery's time has come. */
 static void
 hold_done(struct loop_timer *t)
 {
@@ -202,6 +205,7 @@ watch_start(struct app *a)
 	last_version = store_data_version(app->store);
 	if (last_id < 0 || last_version < 0)
 		return -1;
+	waiter_mark(last_id);
 	copy = xstrdup(app->conf->db_path);
 	base = basename(copy);
 	len = strlen(base) + sizeof "-wal";
