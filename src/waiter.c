@@ -39,7 +39,7 @@ struct session_polls {
 };
 
 #define PIECES_KEEP (1 << 20) /* bytes of pieces kept between batches */
-#define SESSION_BUCKETS 4096 /* a power of two */
+#define SESSION_BUCKETS 4096  /* a power of two */
 
 static struct poll_list	     lists[WAITER_MAX_TIMEOUT + 1];
 static struct session_polls *by_session[SESSION_BUCKETS];
