@@ -190,9 +190,12 @@ h_poll(struct app *app, struct conn *c)
 		waiter_park(c, since, s.id, room, (int)timeout, poll_answer);
 		return;
 	}
-	/* A little behind: the watcher's recent rows may hold the rest. */
+	/*
+	 * A little behind: the watcher's recent rows may hold the rest, if
+	 * no delivery of this process's own commits is held.
+	 */
 	if ((n = waiter_recent(
-		 watch_delivered(), since, room, s.id, recent, &cursor)) > 0 ||
+		 watch_current(), since, room, s.id, recent, &cursor)) > 0 ||
 	    (n == 0 && !may_wait))
 		poll_answer(c, recent, (size_t)n, cursor);
 	else if (n == 0)

@@ -240,6 +240,18 @@ watch_delivered(void)
 }
 
 /*
+ * The mark, if it is also everything this process has committed: -1 while
+ * a delivery is held (--coalesce-delay) or failed. Rows kept in memory up
+ * to the mark answer a poll only then, so that a client polling after its
+ * own send is answered with it.
+ */
+int64_t
+watch_current(void)
+{
+	return undelivered || hold_timer.when >= 0 ? -1 : last_id;
+}
+
+/*
  * The data_version of the last check: when it moves, another connection
  * has committed, and what this process read before may have changed.
  */

@@ -21,6 +21,7 @@
 int	watch_start(struct app *);
 void	watch_wrote(void);
 int64_t watch_delivered(void);
+int64_t watch_current(void);
 int64_t watch_seen_version(void);
 void	watch_stop(void);
 

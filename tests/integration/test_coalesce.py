@@ -103,6 +103,29 @@ def t_coalesced(st):
     b.logout()
 
 
+def t_own_writes(st):
+    """A client's sends are in its next poll, held delivery or not: a poll
+    behind the watcher's mark is not answered from the rows kept in
+    memory while a delivery of this process's commits is held."""
+    a = login_client(st)
+    b = login_client(st)
+    a.catch_up()
+    since = a.cursor
+    time.sleep(QUIET)
+    p1 = a.poll_deferred(timeout=30)
+    wait_parked(st, 1)
+    m1 = b.must_send("delivered at once")
+    m2 = b.must_send("held, but acknowledged")
+    r = b.poll(since=since, timeout=0)
+    tap.eq(message_ids(r.events), [m1, m2],
+           "a poll right after two sends is answered with both", r.show())
+    r1 = p1.join(40)
+    tap.ok(r1.status == 200 and m1 in message_ids(r1.events),
+           "the parked poll got the first", r1.show())
+    a.logout()
+    b.logout()
+
+
 def t_many_pollers(st):
     """Five pollers follow a stream of sends: all see all, once, in order,
     over answers that carry several events each."""
@@ -224,6 +247,7 @@ def t_sigterm_held():
 with Stack(["--coalesce-delay", str(DELAY), "--rate-limit", "1000/10"] + DEBUG, tap=tap,
            name="coalesce %d" % DELAY) as st:
     tap.run(t_coalesced, st)
+    tap.run(t_own_writes, st)
     tap.run(t_many_pollers, st)
     alive_check(tap, st, "the coalescing tests")
 tap.run(t_bounds)
