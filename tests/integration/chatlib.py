@@ -165,6 +165,35 @@ def _pid_alive(pid):
         return True
 
 
+def sqlite_shell(st, sql):
+    """Run sql in the sqlite3 shell on the stack's database; its output
+    (AssertionError if the shell fails)."""
+    p = subprocess.run(["sqlite3", "-bail", "-batch", st.path("chat.db")],
+                       input=".timeout 10000\n" + sql, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=120)
+    if p.returncode != 0:
+        raise AssertionError("sqlite3 failed (%d): %s" % (p.returncode, p.stderr.strip()))
+    return p.stdout.strip()
+
+
+def search_mark(st):
+    """The search indexer's mark: events up to it are in the index."""
+    return int(sqlite_shell(st, "SELECT hi FROM search_indexed;"))
+
+
+def fts_ids(st, word):
+    """The ids the search index itself has for word (no join with events)."""
+    out = sqlite_shell(st, "SELECT rowid FROM events_fts WHERE events_fts"
+                           " MATCH '\"%s\"' ORDER BY rowid;" % word)
+    return [int(x) for x in out.split()]
+
+
+def newest_schema():
+    """The newest schema version: the count of the numbered sql/ files."""
+    return len([f for f in os.listdir(os.path.join(TOP, "sql"))
+                if f[:3].isdigit() and f.endswith(".sql")])
+
+
 def wait_until(pred, timeout, step=0.05):
     """Call pred until it returns something true or timeout seconds pass."""
     end = time.monotonic() + timeout

@@ -13,12 +13,11 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chatlib import Stack, Tap, alive_check, ids_of, login_client, main_guard, raw_request, wait_until
+from chatlib import fts_ids, search_mark, sqlite_shell, Stack, Tap, alive_check, ids_of, login_client, main_guard, raw_request, wait_until
 
 main_guard()
 if not shutil.which("sqlite3"):
@@ -26,26 +25,6 @@ if not shutil.which("sqlite3"):
     sys.exit(0)
 tap = Tap()
 ARGS = ["--rate-limit", "1000000/1", "--index-delay", "50"]
-
-
-def sh(st, sql):
-    """Run sql in the sqlite3 shell on the stack's database; its output."""
-    p = subprocess.run(["sqlite3", "-bail", "-batch", st.path("chat.db")],
-                       input=".timeout 10000\n" + sql, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True, timeout=120)
-    if p.returncode != 0:
-        raise AssertionError("sqlite3 failed (%d): %s" % (p.returncode, p.stderr.strip()))
-    return p.stdout.strip()
-
-
-def mark(st):
-    return int(sh(st, "SELECT hi FROM search_indexed;"))
-
-
-def fts_ids(st, word):
-    out = sh(st, "SELECT rowid FROM events_fts WHERE events_fts MATCH '\"%s\"'"
-                 " ORDER BY rowid;" % word)
-    return [int(x) for x in out.split()]
 
 
 def counters(st):
@@ -106,11 +85,11 @@ def t_backlog(st):
     """A backlog above a batch is swept to its end with no search."""
     a = login_client(st)
     w = "bk" + secrets.token_hex(3)
-    sh(st, "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < 2500)"
+    sqlite_shell(st, "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < 2500)"
            " INSERT INTO events (type, room, sender, text)"
            " SELECT 'message', 'lobby', 'system', 'filler ' || k FROM n;")
     last = a.must_send("%s after the backlog" % w)
-    tap.ok(wait_until(lambda: mark(st) >= last, 60), "one send sweeps 2,500 rows above the mark")
+    tap.ok(wait_until(lambda: search_mark(st) >= last, 60), "one send sweeps 2,500 rows above the mark")
     tap.eq(fts_ids(st, w), [last], "up to that send")
     ok, diag = stays(st, 1.0)
     tap.ok(ok, "then the indexer sleeps", diag)

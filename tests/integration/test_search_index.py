@@ -22,7 +22,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chatlib import Stack, Tap, alive_check, ids_of, login_client, main_guard, wait_until
+from chatlib import fts_ids, newest_schema, search_mark, sqlite_shell, Stack, Tap, alive_check, ids_of, login_client, main_guard, wait_until
 
 main_guard()
 if not shutil.which("sqlite3"):
@@ -30,32 +30,8 @@ if not shutil.which("sqlite3"):
     sys.exit(0)
 tap = Tap()
 RATE = ["--rate-limit", "1000000/1"]
-TOP = os.environ.get("TOP_SRCDIR") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
-NEWEST = str(len([f for f in os.listdir(os.path.join(TOP, "sql"))
-                  if f[:3].isdigit() and f.endswith(".sql")]))
+NEWEST = str(newest_schema())
 HOUR = ["--index-delay", "3600000"]  # no sweep but the first: searches index
-
-
-def sh(st, sql):
-    """Run sql in the sqlite3 shell on the stack's database; its output."""
-    p = subprocess.run(["sqlite3", "-bail", "-batch", st.path("chat.db")],
-                       input=".timeout 10000\n" + sql, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True, timeout=120)
-    if p.returncode != 0:
-        raise AssertionError("sqlite3 failed (%d): %s" % (p.returncode, p.stderr.strip()))
-    return p.stdout.strip()
-
-
-def mark(st):
-    return int(sh(st, "SELECT hi FROM search_indexed;"))
-
-
-def fts_ids(st, word):
-    """The ids the index itself has for word (no join with events)."""
-    out = sh(st, "SELECT rowid FROM events_fts WHERE events_fts MATCH '\"%s\"'"
-                 " ORDER BY rowid;" % word)
-    return [int(x) for x in out.split()]
 
 
 EXACT = """
@@ -79,7 +55,7 @@ PRAGMA integrity_check;
 
 def exact(st, label):
     """The index is exact (see above) and the database passes integrity_check."""
-    out = sh(st, EXACT).split()
+    out = sqlite_shell(st, EXACT).split()
     tap.eq(out, ["0", "0", "0", "1", "ok"], "%s: the index is exact, integrity_check ok" % label)
 
 
@@ -92,10 +68,10 @@ def t_pending_found(st):
     a = login_client(st)
     w = "pf" + secrets.token_hex(3)
     i = a.must_send("%s sent" % w)
-    tap.ok(mark(st) < i and fts_ids(st, w) == [], "a send leaves its event above the mark")
+    tap.ok(search_mark(st) < i and fts_ids(st, w) == [], "a send leaves its event above the mark")
     r = search(a, w)
     tap.eq(ids_of(r.events), [i], "a search finds it")
-    tap.ok(mark(st) >= i and fts_ids(st, w) == [i], "and has indexed it")
+    tap.ok(search_mark(st) >= i and fts_ids(st, w) == [i], "and has indexed it")
     exact(st, "after a search")
     a.logout()
 
@@ -104,7 +80,7 @@ def t_shell_insert(st):
     """Rows inserted with the shell, above the mark, are found."""
     a = login_client(st)
     w = "si" + secrets.token_hex(3)
-    sh(st, "INSERT INTO events (type, room, sender, text) VALUES"
+    sqlite_shell(st, "INSERT INTO events (type, room, sender, text) VALUES"
            " ('message', 'lobby', 'system', '%s one'), ('message', 'lobby', 'system', '%s two');"
            % (w, w))
     r = search(a, w)
@@ -121,9 +97,9 @@ def t_change_before_index(st):
     w = "cb" + secrets.token_hex(3)
     gone = a.must_send("%s gone" % w)
     kept = a.must_send("%s kept" % w)
-    tap.ok(mark(st) < gone, "both sends above the mark")
-    sh(st, "DELETE FROM events WHERE id = %d;" % gone)
-    sh(st, "UPDATE events SET text = '%s renamed' WHERE id = %d;" % (w + "n", kept))
+    tap.ok(search_mark(st) < gone, "both sends above the mark")
+    sqlite_shell(st, "DELETE FROM events WHERE id = %d;" % gone)
+    sqlite_shell(st, "UPDATE events SET text = '%s renamed' WHERE id = %d;" % (w + "n", kept))
     exact(st, "deleted and updated above the mark")
     tap.eq(search(a, w).events, [], "neither is found by the old word")
     tap.eq(ids_of(search(a, w + "n").events), [kept], "the updated one by its new word")
@@ -139,14 +115,14 @@ def t_below_mark(st):
     w = "bm" + secrets.token_hex(3)
     i = a.must_send("%s placeholder" % w)
     search(a, w)
-    sh(st, "DELETE FROM events WHERE id = %d;" % i)
-    tap.ok(mark(st) >= i and fts_ids(st, w) == [], "a gap below the mark")
-    sh(st, "INSERT INTO events (id, type, room, sender, text)"
+    sqlite_shell(st, "DELETE FROM events WHERE id = %d;" % i)
+    tap.ok(search_mark(st) >= i and fts_ids(st, w) == [], "a gap below the mark")
+    sqlite_shell(st, "INSERT INTO events (id, type, room, sender, text)"
            " VALUES (%d, 'message', 'lobby', 'system', '%s again');" % (i, w + "g"))
     tap.eq(fts_ids(st, w + "g"), [i], "a row inserted into it is in the index at once")
     exact(st, "inserted below the mark")
     tap.eq(ids_of(search(a, w + "g").events), [i], "and found")
-    sh(st, "UPDATE events SET id = %d WHERE id = %d;" % (mark(st) + 1000000, i))
+    sqlite_shell(st, "UPDATE events SET id = %d WHERE id = %d;" % (search_mark(st) + 1000000, i))
     tap.eq(fts_ids(st, w + "g"), [], "moved above the mark, it leaves the index")
     exact(st, "moved above the mark")
     tap.eq(len(search(a, w + "g").events), 1, "and a search indexes it again")
@@ -158,12 +134,12 @@ def t_backlog(st):
     """More than one batch (1,000) above the mark: a search indexes all."""
     a = login_client(st)
     w = "bl" + secrets.token_hex(3)
-    sh(st, "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < 2500)"
+    sqlite_shell(st, "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < 2500)"
            " INSERT INTO events (type, room, sender, text)"
            " SELECT 'message', 'lobby', 'system', 'filler ' || k FROM n;")
     last = a.must_send("%s after the backlog" % w)
     tap.eq(ids_of(search(a, w).events), [last], "a search behind 2,500 unindexed rows finds it")
-    tap.ok(mark(st) >= last, "and has indexed them all")
+    tap.ok(search_mark(st) >= last, "and has indexed them all")
     exact(st, "the backlog")
     a.logout()
 
@@ -175,7 +151,7 @@ def t_restart(st):
     w = "rs" + secrets.token_hex(3)
     i = a.must_send("%s before the stop" % w)
     st.stop()
-    tap.ok(mark(st) < i, "the stop left the event above the mark")
+    tap.ok(search_mark(st) < i, "the stop left the event above the mark")
     st.start()
     tap.ok(wait_until(lambda: fts_ids(st, w) == [i], 30), "the start indexes it")
     exact(st, "after the restart")
@@ -195,15 +171,15 @@ def t_from_version_7(st):
     with open(os.path.join(top, "sql", "007-search.sql")) as f:
         v7 = f.read()
     triggers = v7[v7.index("CREATE TRIGGER"):v7.rindex("END;") + 4]
-    sh(st, "BEGIN; DROP TABLE search_indexed; DROP TRIGGER events_fts_insert;"
+    sqlite_shell(st, "BEGIN; DROP TABLE search_indexed; DROP TRIGGER events_fts_insert;"
            " DROP TRIGGER events_fts_delete; DROP TRIGGER events_fts_update;\n"
            + triggers + "\nPRAGMA user_version = 7; COMMIT;")
-    sh(st, "INSERT INTO events (type, room, sender, text)"
+    sqlite_shell(st, "INSERT INTO events (type, room, sender, text)"
            " VALUES ('message', 'lobby', 'system', '%s old');" % w)
-    top_id = int(sh(st, "SELECT max(id) FROM events;"))
+    top_id = int(sqlite_shell(st, "SELECT max(id) FROM events;"))
     tap.eq(fts_ids(st, w), [top_id], "version 7 indexes in the insert")
     st.start()
-    tap.eq(sh(st, "PRAGMA user_version; SELECT hi FROM search_indexed;").split(),
+    tap.eq(sqlite_shell(st, "PRAGMA user_version; SELECT hi FROM search_indexed;").split(),
            [NEWEST, str(top_id)], "migrated to the newest, the mark at the last event")
     exact(st, "after the migration")
     a = login_client(st)

@@ -15,17 +15,14 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chatlib import Stack, Tap, alive_check, login_client, main_guard
+from chatlib import newest_schema, Stack, Tap, alive_check, login_client, main_guard
 
 main_guard()
 if not shutil.which("sqlite3"):
     print("1..0 # SKIP the sqlite3 shell is not installed")
     sys.exit(0)
 tap = Tap()
-TOP = os.environ.get("TOP_SRCDIR") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
-NEWEST = len([f for f in os.listdir(os.path.join(TOP, "sql"))
-              if f[:3].isdigit() and f.endswith(".sql")])
+NEWEST = newest_schema()
 INSERT = ("INSERT INTO events (ts, type, room, sender, recipient, text, online,"
           " sender_session, recipient_session, client_id, image_id)"
           " VALUES (1, 'message', 'lobby', 'x', NULL, 't', NULL, 1, NULL, NULL, NULL)")
